@@ -1,0 +1,193 @@
+"""``xrm``: environments, solutions, entities and schemas from the command line.
+
+User errors (bad metadata, refused migrations, unknown names) print a clear message and exit with
+status 1, without a traceback; status 2 is a usage error (typer's own).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from xrm.errors import XrmError
+from xrm.schema import database_url, open_engine
+from xrm.solution import SolutionManager, available_solutions
+
+__all__ = ["app", "main", "solution_app", "entity_app", "schema_app"]
+
+app = typer.Typer(help="xrm: a metadata-driven entity platform.", no_args_is_help=True, add_completion=False)
+solution_app = typer.Typer(help="Validate, install, upgrade, uninstall and export solutions.", no_args_is_help=True)
+entity_app = typer.Typer(help="Inspect the installed entities.", no_args_is_help=True)
+schema_app = typer.Typer(help="JSON Schemas for the metadata files.", no_args_is_help=True)
+app.add_typer(solution_app, name="solution")
+app.add_typer(entity_app, name="entity")
+app.add_typer(schema_app, name="schema")
+
+Database = Annotated[
+    str | None,
+    typer.Option("--database", "-d", help="Database URL (default: XRM_DATABASE_URL, else sqlite file ./xrm.db).", show_default=False),
+]
+AllowDataLoss = Annotated[bool, typer.Option("--allow-data-loss", help="Accept steps that drop or narrow data.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(function: F) -> F:
+    """Print xrm's own errors as messages and exit 1, instead of a traceback."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except XrmError as error:
+            typer.secho(f"error [{error.code}]: {error.message}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def manager(database: str | None) -> SolutionManager:
+    return SolutionManager(open_engine(database_url(database)))
+
+
+@app.command()
+@user_errors
+def init(database: Database = None) -> None:
+    """Create the database tables of the platform and install the system layer."""
+    result = manager(database).initialize()
+    typer.echo(result.summary() if result else "already initialized")
+
+
+@app.command()
+@user_errors
+def demo(database: Database = None) -> None:
+    """Install the system layer and every shipped solution if missing, then list the entities."""
+    solutions = manager(database)
+    solutions.initialize()
+    installed = {s.name for s in solutions.installed()}
+    for name in sorted(available_solutions()):
+        if name not in installed:
+            typer.echo(solutions.install(name).summary().splitlines()[0])
+    _print_entities(solutions)
+    typer.echo(f"database: {database_url(database)}")
+
+
+@solution_app.command("validate")
+@user_errors
+def solution_validate(source: Annotated[str, typer.Argument(help="Solution folder or name.")], database: Database = None) -> None:
+    """Check a solution folder: every problem is reported with file and line; nothing is written."""
+    definition = manager(database).validate(source)
+    typer.echo(f"{definition.name} {definition.version}: valid")
+
+
+@solution_app.command("install")
+@user_errors
+def solution_install(source: Annotated[str, typer.Argument(help="Solution folder or name.")], allow_data_loss: AllowDataLoss = False, database: Database = None) -> None:
+    """Install a solution (and the system layer on an empty database)."""
+    typer.echo(manager(database).install(source, allow_data_loss=allow_data_loss).summary())
+
+
+@solution_app.command("upgrade")
+@user_errors
+def solution_upgrade(source: Annotated[str, typer.Argument(help="Solution folder or name.")], allow_data_loss: AllowDataLoss = False, database: Database = None) -> None:
+    """Upgrade an installed solution to a newer version of it."""
+    typer.echo(manager(database).upgrade(source, allow_data_loss=allow_data_loss).summary())
+
+
+@solution_app.command("uninstall")
+@user_errors
+def solution_uninstall(
+    name: str,
+    delete_data: Annotated[bool, typer.Option("--delete-data", help="Drop the tables instead of archiving them.")] = False,
+    allow_data_loss: AllowDataLoss = False,
+    database: Database = None,
+) -> None:
+    """Remove a solution's layer; its data is kept in archive tables unless --delete-data."""
+    result = manager(database).uninstall(name, keep_data=not delete_data, allow_data_loss=allow_data_loss)
+    typer.echo(result.summary())
+
+
+@solution_app.command("diff")
+@user_errors
+def solution_diff(
+    source: Annotated[str, typer.Argument(help="Solution folder or name.")],
+    uninstall: Annotated[bool, typer.Option("--uninstall", help="Show what uninstalling it would do.")] = False,
+    database: Database = None,
+) -> None:
+    """Print the migration plan an install, upgrade or uninstall would run; changes nothing."""
+    plan = manager(database).diff(source, uninstall=uninstall)
+    typer.echo(str(plan))
+    if plan.losses:
+        typer.echo("would lose data (refused without --allow-data-loss):")
+        for loss in plan.losses:
+            typer.echo(f"  - {loss}")
+
+
+@solution_app.command("list")
+@user_errors
+def solution_list(database: Database = None) -> None:
+    """List the installed solutions in install order."""
+    for item in manager(database).installed():
+        typer.echo(f"{item.name:<20} {item.version:<10} {item.publisher:<20} installed {item.installed_on:%Y-%m-%d %H:%M}")
+
+
+@solution_app.command("export")
+@user_errors
+def solution_export(name: str, folder: Path, database: Database = None) -> None:
+    """Write an installed solution's published metadata as a solution folder."""
+    written = manager(database).export(name, folder)
+    typer.echo(f"wrote {len(written)} files to {folder}")
+
+
+def _print_entities(solutions: SolutionManager) -> None:
+    for entity in sorted(solutions.model().entities.values(), key=lambda e: e.logical_name):
+        typer.echo(f"{entity.logical_name:<28} {entity.display_name:<28} {len(entity.attributes):>3} attributes  [{entity.solution}]")
+
+
+@entity_app.command("list")
+@user_errors
+def entity_list(database: Database = None) -> None:
+    """List installed entities with the solution that owns each."""
+    _print_entities(manager(database))
+
+
+@entity_app.command("show")
+@user_errors
+def entity_show(name: str, database: Database = None) -> None:
+    """Show an entity's attributes, keys and relationships, with ids and owning solutions."""
+    model = manager(database).model()
+    entity = model.entity(name)
+    typer.echo(f"{entity.logical_name} ({entity.display_name}) id={entity.id} solution={entity.solution} ownership={entity.ownership.value}")
+    typer.echo(f"primary id: {entity.primary_id}  primary name: {entity.primary_name}")
+    typer.echo("attributes:")
+    for attr in entity.attributes.values():
+        extra = f" -> {','.join(attr.targets)}" if attr.targets else ""
+        typer.echo(f"  {attr.name:<28} {attr.type:<16}{extra:<24} {attr.solution:<10} {attr.id}")
+    for key in entity.keys.values():
+        typer.echo(f"key {key.name}: {', '.join(key.metadata.attributes)}")
+    typer.echo("relationships:")
+    for rel in model.relationships_of(name):
+        typer.echo(f"  {rel.name:<44} {rel.kind:<12} {rel.referenced_entity} -> {rel.referencing_entity}" + (f".{rel.lookup}" if rel.lookup else ""))
+
+
+@schema_app.command("export")
+@user_errors
+def schema_export(folder: Path) -> None:
+    """Write a JSON Schema for every metadata file kind, for editors to validate YAML while typing."""
+    from xrm.metadata.jsonschema import export_schemas
+
+    for path in export_schemas(folder):
+        typer.echo(str(path))
+
+
+def main() -> None:
+    app(prog_name="xrm")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

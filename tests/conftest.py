@@ -1,0 +1,93 @@
+"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL when XRM_TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from xrm.schema import open_engine
+from xrm.solution import SolutionManager
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SOLUTION_FIXTURES = FIXTURES / "solutions"
+POSTGRES_URL = os.environ.get("XRM_TEST_DATABASE_URL")
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)] if POSTGRES_URL else ["sqlite"]
+
+
+def _postgres_schema_url(schema: str) -> str:
+    assert POSTGRES_URL is not None
+    url = make_url(POSTGRES_URL)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'xrm.db'}"
+        return
+    schema = f"xrm_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_postgres_schema_url("public"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _postgres_schema_url(schema)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = open_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def solutions(engine: Engine) -> SolutionManager:
+    """A solution manager on an empty database."""
+    return SolutionManager(engine)
+
+
+@pytest.fixture
+def fixture_solution() -> "type[Path]":
+    """``fixture_solution('alltypes')`` -> path of a test solution folder."""
+
+    def locate(name: str) -> Path:
+        path = SOLUTION_FIXTURES / name
+        assert (path / "solution.yaml").is_file(), f"missing fixture solution {path}"
+        return path
+
+    return locate  # type: ignore[return-value]
+
+
+@pytest.fixture
+def write_solution(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """``write_solution(manifest, {"entities/x.yaml": {...}})`` -> folder of a solution written as YAML."""
+    import yaml
+
+    counter = iter(range(1_000_000))
+
+    def write(manifest: dict, files: dict[str, object]) -> Path:  # type: ignore[type-arg]
+        folder = tmp_path / f"{manifest['name']}-{manifest['version']}-{next(counter)}"
+        folder.mkdir()
+        (folder / "solution.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+        for relative, content in files.items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False))
+        return folder
+
+    return write
