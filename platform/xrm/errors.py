@@ -11,6 +11,14 @@ __all__ = [
     "SolutionError",
     "MigrationError",
     "DataLossError",
+    "AttributeProblem",
+    "ValidationError",
+    "NotFoundError",
+    "ConcurrencyError",
+    "AccessDeniedError",
+    "PluginExecutionError",
+    "LoopDetectedError",
+    "InvalidOperationError",
 ]
 
 
@@ -75,3 +83,62 @@ class DataLossError(MigrationError):
             "refused: the change would lose data (pass --allow-data-loss to accept):\n"
             + "\n".join(f"  - {loss}" for loss in losses)
         )
+
+
+@dataclass(frozen=True)
+class AttributeProblem:
+    """One attribute of a request that failed validation, and why."""
+
+    attribute: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.attribute}: {self.reason}"
+
+
+class ValidationError(XrmError):
+    """Bad input: ``problems`` lists every failing attribute; nothing was written."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, entity: str, problems: list[AttributeProblem]) -> None:
+        self.entity = entity
+        self.problems = problems
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"invalid {entity}: {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n{lines}")
+
+
+class NotFoundError(XrmError):
+    code = "NOT_FOUND"
+
+
+class ConcurrencyError(XrmError):
+    """The record changed since the caller read it (``versionnumber`` mismatch)."""
+
+    code = "CONFLICT"
+
+
+class AccessDeniedError(XrmError):
+    code = "FORBIDDEN"
+
+
+class PluginExecutionError(XrmError):
+    """A plugin raised; the whole operation was rolled back. The message is the plugin's."""
+
+    code = "PLUGIN_ERROR"
+
+    def __init__(self, message: str, *, step: str | None = None) -> None:
+        self.step = step
+        super().__init__(message)
+
+
+class LoopDetectedError(XrmError):
+    """Nested calls went deeper than the pipeline allows (8, as Dataverse)."""
+
+    code = "LOOP_DETECTED"
+
+
+class InvalidOperationError(XrmError):
+    """The operation is not allowed in the record's current state (closed record, bad transition...)."""
+
+    code = "INVALID_OPERATION"

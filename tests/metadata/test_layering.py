@@ -76,7 +76,8 @@ def test_an_entity_of_another_solution_needs_extends(system, make_solution, comp
 
 
 def test_an_extension_cannot_change_the_entity_itself(make_solution):
-    root = make_solution("ext", {"entities/account.yaml": "logical_name: account\nextends: true\ndisplay_name: Customer\n"})
+    extension = "logical_name: account\nextends: true\ndisplay_name: Customer\n"
+    root = make_solution("ext", {"entities/account.yaml": extension})
     definition, issues = read_solution(root)
 
     assert [issue.message for issue in issues] == [
@@ -112,10 +113,10 @@ def test_names_without_the_publisher_prefix(system, make_solution, compile_issue
     issues = compile_issues(system, load_solution(root))
 
     assert [(issue.file.rsplit("/", 1)[-1], issue.line, issue.message) for issue in issues] == [
-        ("sizes.yaml", 1, "'sizes' must start with the publisher prefix 'tst_'"),
         ("widget.yaml", 1, "'widget' must start with the publisher prefix 'tst_'"),
         ("widget.yaml", 5, "'colour' must start with the publisher prefix 'tst_'"),
         ("widget.yaml", 8, "'account_widgets' must start with the publisher prefix 'tst_'"),
+        ("sizes.yaml", 1, "'sizes' must start with the publisher prefix 'tst_'"),
     ]
 
 
@@ -235,7 +236,7 @@ def test_unknown_dependency(system, make_solution, compile_issues):
 
     assert issue.file.endswith("solution.yaml")
     assert issue.line == 7
-    assert issue.path == "dependencies[1]"
+    assert issue.path == "dependencies.missing"
     assert issue.message == "depends on 'missing', which is not installed"
 
 
@@ -254,54 +255,52 @@ def test_dependency_version_must_match(system, make_solution, compile_issues):
 
 
 def test_a_lower_layer_cannot_see_a_higher_one(system, make_solution, compile_issues):
-    lower = make_solution("lower", {"entities/tst_widget.yaml": WIDGET + "      tst_gadgetid: {type: lookup, target: tst_gadget}\n"})
-    upper = make_solution(
-        "upper",
-        {"entities/tst_gadget.yaml": "logical_name: tst_gadget\nprimary_name: tst_name\nattributes:\n  tst_name: {type: string}\n"},
-        depends=["lower"],
-    )
+    widget = WIDGET + "      tst_gadgetid: {type: lookup, target: tst_gadget}\n"
+    gadget = WIDGET.replace("tst_widget", "tst_gadget")
+    lower = make_solution("lower", {"entities/tst_widget.yaml": widget})
+    upper = make_solution("upper", {"entities/tst_gadget.yaml": gadget}, depends=["lower"])
     (issue,) = compile_issues(system, load_solution(lower), load_solution(upper))
 
     assert issue.file.endswith("lower/entities/tst_widget.yaml")
     assert (issue.line, issue.message) == (5, "lookup target 'tst_gadget' is not an entity")
 
 
+PARENTAL = "{assign: cascade, share: cascade, unshare: cascade, reparent: cascade, delete: cascade}"
+
+
 def test_one_polymorphic_lookup_may_be_parental_for_each_target(system, make_solution):
-    parental = "{assign: cascade, share: cascade, unshare: cascade, reparent: cascade, delete: cascade}"
-    root = make_solution(
-        "ext",
-        {
-            "entities/tst_widget.yaml": WIDGET
-            + f"""
-              tst_customerid: {{type: customer}}
-            relationships:
-              tst_account_widgets: {{lookup: tst_customerid, target: account, cascade: {parental}}}
-              tst_contact_widgets: {{lookup: tst_customerid, target: contact, cascade: {parental}}}
-            """
-        },
-    )
-    model = compile_model([system, load_solution(root)])
+    widget = f"""
+        logical_name: tst_widget
+        primary_name: tst_name
+        attributes:
+          tst_name: {{type: string}}
+          tst_customerid: {{type: customer}}
+        relationships:
+          tst_account_widgets: {{lookup: tst_customerid, target: account, cascade: {PARENTAL}}}
+          tst_contact_widgets: {{lookup: tst_customerid, target: contact, cascade: {PARENTAL}}}
+    """
+    model = compile_model([system, load_solution(make_solution("ext", {"entities/tst_widget.yaml": widget}))])
 
     assert model.relationships["tst_account_widgets"].cascade.is_parental
     assert model.relationships["tst_contact_widgets"].cascade.is_parental
 
 
 def test_two_parental_lookups_on_one_entity_are_refused(system, make_solution, compile_issues):
-    parental = "{assign: cascade, share: cascade, unshare: cascade, reparent: cascade, delete: cascade}"
-    root = make_solution(
-        "ext",
-        {
-            "entities/tst_widget.yaml": WIDGET
-            + f"""
-              tst_accountid: {{type: lookup, target: account}}
-              tst_contactid: {{type: lookup, target: contact}}
-            relationships:
-              tst_account_widgets: {{lookup: tst_accountid, cascade: {parental}}}
-              tst_contact_widgets: {{lookup: tst_contactid, cascade: {parental}}}
-            """
-        },
-    )
-    issues = compile_issues(system, load_solution(root))
+    widget = f"""
+        logical_name: tst_widget
+        primary_name: tst_name
+        attributes:
+          tst_name: {{type: string}}
+          tst_accountid: {{type: lookup, target: account}}
+          tst_contactid: {{type: lookup, target: contact}}
+        relationships:
+          tst_account_widgets: {{lookup: tst_accountid, cascade: {PARENTAL}}}
+          tst_contact_widgets: {{lookup: tst_contactid, cascade: {PARENTAL}}}
+    """
+    issues = compile_issues(system, load_solution(make_solution("ext", {"entities/tst_widget.yaml": widget})))
 
-    assert [issue.line for issue in issues] == [8, 9]
+    assert [(issue.line, issue.path) for issue in issues] == [
+        (8, "relationships.tst_account_widgets.cascade"),
+        (9, "relationships.tst_contact_widgets.cascade"),
+    ]
     assert all("already the child of a parental relationship" in issue.message for issue in issues)

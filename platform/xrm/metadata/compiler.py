@@ -7,6 +7,7 @@ collected; :func:`compile_model` raises one :class:`MetadataError` listing them 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from graphlib import CycleError, TopologicalSorter
 
 from xrm.errors import MetadataError, MetadataIssue
@@ -81,8 +82,18 @@ def compile_model(definitions: list[SolutionDefinition] | tuple[SolutionDefiniti
             issues.extend(_apply_layer(model, definition))
     if issues:
         raise MetadataError(issues)
+    _resolve_global_options(model)
     model.solutions = tuple(ordered)
     return model
+
+
+def _resolve_global_options(model: Model) -> None:
+    """Choice attributes on a global option set see every value, including later layers' additions."""
+    for entity in model.entities.values():
+        for name, attribute in entity.attributes.items():
+            optionset = getattr(attribute.metadata, "optionset", None)
+            if optionset and optionset in model.optionsets:
+                entity.attributes[name] = replace(attribute, options=model.optionsets[optionset].options)
 
 
 def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataIssue]:

@@ -128,6 +128,13 @@ class StateMetadata(MetadataModel):
     label: str
     default_status: int
     statuses: tuple[StatusMetadata, ...] = Field(min_length=1)
+    closed: bool | None = Field(
+        default=None, description="records in a closed state are read-only; default: every state but 0"
+    )
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed if self.closed is not None else self.value != 0
 
     @model_validator(mode="after")
     def _default_is_own(self) -> StateMetadata:
