@@ -229,3 +229,13 @@ def test_uninstall_refused_while_another_solution_depends_on_it(solutions, write
     result = solutions.uninstall("shopaddon")
     assert [s.action for s in result.plan.steps] == ["archive_columns", "drop_column"]
     solutions.uninstall("shop")
+
+
+def test_activity_regarding_follows_entities_that_have_activities(solutions) -> None:
+    solutions.install("ticket")
+    targets = solutions.model().entity("task").attribute("regardingobjectid").targets
+    assert {"account", "contact", "contoso_ticket"} <= set(targets)
+    relationship = solutions.model().relationships["contoso_ticket_task_regardingobjectid"]
+    assert relationship.solution == "ticket" and relationship.cascade.is_parental
+    solutions.uninstall("ticket")
+    assert "contoso_ticket" not in solutions.model().entity("task").attribute("regardingobjectid").targets

@@ -207,10 +207,21 @@ class OwnerAttribute(AttributeBase):
 
 
 class RegardingAttribute(AttributeBase):
-    """A polymorphic reference over many target entities."""
+    """A polymorphic reference over many target entities.
+
+    ``targets_with: has_activities`` (or ``has_notes``) also targets every entity, in any layer,
+    that sets that flag, as Dataverse's activity ``regardingobjectid`` and note ``objectid`` do.
+    """
 
     type: Literal["regarding"]
-    targets: tuple[LogicalName, ...] = Field(min_length=1)
+    targets: tuple[LogicalName, ...] = ()
+    targets_with: Literal["has_activities", "has_notes"] | None = None
+
+    @model_validator(mode="after")
+    def _some_target(self) -> RegardingAttribute:
+        if not self.targets and self.targets_with is None:
+            raise ValueError("a regarding attribute needs 'targets' or 'targets_with'")
+        return self
 
 
 class UniqueIdentifierAttribute(AttributeBase):

@@ -22,7 +22,14 @@ from xrm.metadata.attributes import (
     RequiredLevel,
     UniqueIdentifierAttribute,
 )
-from xrm.metadata.entity import EntityMetadata, Ownership
+from xrm.metadata.entity import (
+    CascadeConfiguration,
+    CascadeType,
+    DeleteBehavior,
+    EntityMetadata,
+    MergeBehavior,
+    Ownership,
+)
 from xrm.metadata.model import (
     CompiledAttribute,
     CompiledComponent,
@@ -168,6 +175,7 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
         if target is None or (not entity.extends and target.solution != name):
             continue
         issues.extend(_add_attributes(model, definition, entity, target, needs_prefix))
+    flagged = _attach_flagged_targets(model)
     issues.extend(_add_relationships(model, definition, needs_prefix))
     for compiled in new_entities:
         _add_implicit_relationships(model, compiled.attributes.values(), name)
@@ -175,6 +183,7 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
         if entity.extends and entity.logical_name in model.entities:
             added = [attr for attr in model.entities[entity.logical_name].attributes.values() if attr.solution == name]
             _add_implicit_relationships(model, added, name)
+    _add_implicit_relationships(model, flagged, name)
 
     for form in definition.forms:
         key = (form.entity, form.name)
@@ -319,8 +328,30 @@ def _add_relationships(model: Model, definition: SolutionDefinition, needs_prefi
     return issues
 
 
+def _attach_flagged_targets(model: Model) -> list[CompiledAttribute]:
+    """Point ``targets_with`` attributes at every entity carrying the flag so far; returns them."""
+    attached = []
+    for entity in model.entities.values():
+        for name, attribute in entity.attributes.items():
+            flag = getattr(attribute.metadata, "targets_with", None)
+            if flag is None:
+                continue
+            own = set(attribute.metadata.targets)  # type: ignore[union-attr]
+            extra = tuple(e for e, c in model.entities.items() if getattr(c.definition, flag) and e not in own)
+            entity.attributes[name] = replace(attribute, flagged_targets=extra)
+            attached.append(entity.attributes[name])
+    return attached
+
+
+_PARENTAL = CascadeConfiguration(
+    assign=CascadeType.CASCADE, share=CascadeType.CASCADE, unshare=CascadeType.CASCADE,
+    reparent=CascadeType.CASCADE, delete=DeleteBehavior.CASCADE, merge=MergeBehavior.CASCADE,
+)  # fmt: skip
+
+
 def _add_implicit_relationships(model: Model, attributes, solution: str) -> None:  # type: ignore[no-untyped-def]
-    """Every lookup target without a declared relationship gets a referential 1:N one."""
+    """Every lookup target without a declared relationship gets a 1:N one: referential, or parental
+    for activities and notes reached through ``targets_with`` (as Dataverse's Account_Tasks)."""
     declared = {
         (rel.referencing_entity, rel.lookup, rel.referenced_entity)
         for rel in model.relationships.values()
@@ -331,7 +362,9 @@ def _add_implicit_relationships(model: Model, attributes, solution: str) -> None
             if (attribute.entity, attribute.name, target) in declared:
                 continue
             rel_name = f"{target}_{attribute.entity}_{attribute.name}"
+            parental = target in attribute.flagged_targets
             model.relationships[rel_name] = CompiledRelationship(
                 rel_name, stable_id("relationship", rel_name), solution, "one_to_many",
-                target, attribute.entity, attribute.name, implicit=True,
+                target, attribute.entity, attribute.name, cascade=_PARENTAL if parental else CascadeConfiguration(),
+                implicit=True,
             )  # fmt: skip

@@ -195,6 +195,8 @@ class EntityMetadata(MetadataModel):
     primary_id: LogicalName | None = None
     primary_name: LogicalName | None = None
     is_activity: bool = False
+    has_activities: bool = False
+    has_notes: bool = False
     audited: bool = False
     attributes: dict[str, AttributeMetadata] = Field(default_factory=dict)
     keys: dict[str, AlternateKeyMetadata] = Field(default_factory=dict)
@@ -211,9 +213,11 @@ class EntityMetadata(MetadataModel):
             for section in ("attributes", "keys", "relationships", "many_to_many"):
                 items = data.get(section)
                 if isinstance(items, dict):
+                    for key, value in items.items():
+                        if isinstance(value, dict) and value.get("name", key) != key:
+                            raise ValueError(f"{section}.{key}: 'name' ({value['name']}) differs from its key; drop 'name'")
                     data[section] = {
-                        key: ({"name": key, **value} if isinstance(value, dict) else value)
-                        for key, value in items.items()
+                        key: ({**value, "name": key} if isinstance(value, dict) else value) for key, value in items.items()
                     }
         return data
 

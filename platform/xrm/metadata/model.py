@@ -46,6 +46,7 @@ class CompiledAttribute:
     metadata: AttributeMetadata
     system: bool = False
     options: tuple[OptionMetadata, ...] = ()
+    flagged_targets: tuple[str, ...] = ()  # entities added through ``targets_with``
 
     @property
     def type(self) -> str:
@@ -57,7 +58,7 @@ class CompiledAttribute:
         metadata = self.metadata
         if metadata.type == "lookup":
             return (metadata.target,)
-        return tuple(getattr(metadata, "targets", ()))
+        return tuple(getattr(metadata, "targets", ())) + self.flagged_targets
 
     @property
     def is_polymorphic(self) -> bool:
