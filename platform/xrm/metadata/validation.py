@@ -7,8 +7,15 @@ from collections.abc import Iterable
 
 from xrm.errors import MetadataIssue
 from xrm.metadata.components import FilterMetadata, FormMetadata, LinkEntityMetadata, RoleMetadata, ViewMetadata
+from xrm.metadata.autonumber import parse_format
 from xrm.metadata.entity import MAX_ALTERNATE_KEYS
-from xrm.metadata.expression import scan_references
+from xrm.metadata.expressions import (
+    ExpressionError,
+    check_calculated_chain,
+    check_expression,
+    entity_resolver,
+    parse_expression,
+)
 from xrm.metadata.model import CompiledEntity, Model
 from xrm.metadata.solution import SolutionDefinition
 from xrm.metadata.source import Locator
@@ -101,6 +108,11 @@ def _check_attribute(model: Model, entity: CompiledEntity, attr, locator: Locato
         for index, target in enumerate(meta.targets):
             if target not in model.entities:
                 issues.append(locator.issue((*path, "targets", index), f"target '{target}' is not an entity"))
+    if meta.type == "autonumber":
+        try:
+            parse_format(meta.format)
+        except ValueError as error:
+            issues.append(locator.issue((*path, "format"), str(error)))
     if meta.type == "rollup":
         issues += _check_rollup(model, entity, meta, locator, path)
     if meta.type == "calculated":
@@ -138,22 +150,15 @@ def _check_rollup(model: Model, entity: CompiledEntity, meta, locator: Locator, 
 
 
 def _check_calculated(model: Model, entity: CompiledEntity, meta, locator: Locator, path: Path_) -> list[MetadataIssue]:  # type: ignore[no-untyped-def]
-    references, problems = scan_references(meta.expression)
-    issues = [locator.issue((*path, "expression"), f"at position {pos + 1}: {message}") for pos, message in problems]
-    for ref in references:
-        where = f"at position {ref.position + 1}"
-        if ref.lookup is None:
-            if ref.attribute not in entity.attributes:
-                issues.append(locator.issue((*path, "expression"), f"{where}: unknown attribute '{ref.attribute}'"))
-            continue
-        lookup = entity.attributes.get(ref.lookup)
-        if lookup is None or lookup.type != "lookup":
-            issues.append(locator.issue((*path, "expression"), f"{where}: '{ref.lookup}' is not a lookup of '{entity.logical_name}'"))
-            continue
-        parent = model.entities.get(lookup.targets[0])
-        if parent is not None and ref.attribute not in parent.attributes:
-            issues.append(locator.issue((*path, "expression"), f"{where}: '{parent.logical_name}' has no attribute '{ref.attribute}'"))
-    return issues
+    """The expression parses, type-checks against the entity and its parents, fits result_type,
+    and builds on at most a short chain of other calculated attributes, without a cycle."""
+    try:
+        expression = parse_expression(meta.expression)
+        check_expression(expression, entity_resolver(model, entity), result_type=meta.result_type)
+        check_calculated_chain(model, entity, meta.name, expression)
+    except ExpressionError as error:
+        return [locator.issue((*path, "expression"), error.message)]
+    return []
 
 
 def _check_relationships(model: Model, definition: SolutionDefinition) -> list[MetadataIssue]:

@@ -9,15 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    JSON,
-    Column,
     Connection,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     func,
     insert,
     inspect,
@@ -27,7 +19,7 @@ from sqlalchemy import (
 
 from xrm.metadata import Model, SolutionDefinition, compile_model
 from xrm.metadata.serialization import definition_from_data, definition_to_data
-from xrm.schema.names import PLATFORM_PREFIX
+from xrm.schema.platform_tables import archive_table, platform_metadata, solution_table, version_table
 
 __all__ = [
     "InstalledSolution",
@@ -47,43 +39,6 @@ __all__ = [
     "record_archive",
     "read_archives",
 ]
-
-platform_metadata = MetaData()
-
-solution_table = Table(
-    f"{PLATFORM_PREFIX}solution",
-    platform_metadata,
-    Column("name", String(50), primary_key=True),
-    Column("display_name", String(200), nullable=False),
-    Column("version", String(40), nullable=False),
-    Column("publisher", String(200), nullable=False),
-    Column("prefix", String(10), nullable=False),
-    Column("install_order", Integer, nullable=False),
-    Column("installed_on", DateTime(timezone=True), nullable=False),
-    Column("updated_on", DateTime(timezone=True), nullable=False),
-    Column("definition", JSON, nullable=False),
-)
-
-version_table = Table(
-    f"{PLATFORM_PREFIX}metadata_version",
-    platform_metadata,
-    Column("id", Integer, primary_key=True),
-    Column("version", Integer, nullable=False),
-    Column("updated_on", DateTime(timezone=True), nullable=False),
-)
-
-archive_table = Table(
-    f"{PLATFORM_PREFIX}archive",
-    platform_metadata,
-    Column("name", String(63), primary_key=True),
-    Column("source", String(63), nullable=False),
-    Column("solution", String(50), nullable=False),
-    Column("solution_version", String(40), nullable=False),
-    Column("columns", Text, nullable=False),
-    Column("row_count", Integer, nullable=False),
-    Column("archived_on", DateTime(timezone=True), nullable=False),
-)
-
 
 @dataclass(frozen=True)
 class InstalledSolution:

@@ -105,7 +105,11 @@ def attribute_columns(model: Model, entity: CompiledEntity, attribute: CompiledA
             ColumnSpec(f"{attribute.name}type", String(POLYMORPHIC_TYPE_LENGTH), suffix="type"),
         ]
     if meta.type == "rollup":
-        return [ColumnSpec(attribute.name, _rollup_type(model, attribute))]
+        specs = [ColumnSpec(attribute.name, _rollup_type(model, attribute))]
+        if meta.aggregate.value == "avg":  # kept incrementally as a running sum and count
+            specs.append(ColumnSpec(f"{attribute.name}_sum", Numeric(28, 10), suffix="sum"))
+            specs.append(ColumnSpec(f"{attribute.name}_count", BigInteger(), suffix="count"))
+        return specs
     column_type = _scalar_type(meta)
     assert column_type is not None, meta.type
     primary = attribute.name == entity.primary_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Literal
 from sqlalchemy import Connection, Engine
 
 from xrm.errors import MetadataError, SolutionError
+from xrm.data.bootstrap import bootstrap
 from xrm.metadata import SYSTEM_SOLUTION, Model, SolutionDefinition, compile_model, parse_version
 from xrm.metadata.loader import read_solution
 from xrm.metadata.serialization import write_solution_folder
@@ -185,6 +187,7 @@ class SolutionManager:
         for installed in new_defs:
             if installed.name not in {d.name for d in old_defs} or installed is definition:
                 store.save_solution(connection, installed)
+        bootstrap(connection, new_model, dt.datetime.now(dt.UTC))
         store.bump_metadata_version(connection)
         return OperationResult(operation, definition.name, definition.version, plan)
 

@@ -1,0 +1,502 @@
+"""The main operation of each message, wrapped in the plugin pipeline stages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import delete as sql_delete, insert, select
+
+from xrm.data import audit, rollup
+from xrm.data.context import MAX_DEPTH, ExecutionContext
+from xrm.data.entity import Entity, EntityReference
+from xrm.data.environment import SYSTEM_USER_ID, Environment
+from xrm.data.jobs import enqueue_job
+from xrm.data.messages import (
+    AssignRequest,
+    AssociateRequest,
+    CreateRequest,
+    CreateResponse,
+    DeleteRequest,
+    DisassociateRequest,
+    ExecuteActionRequest,
+    MergeRequest,
+    Request,
+    Response,
+    RetrieveMultipleRequest,
+    RetrieveRequest,
+    RetrieveResponse,
+    SetStateRequest,
+    UpdateRequest,
+)
+from xrm.data.pipeline import RegisteredStep
+from xrm.data.records import from_row, to_columns
+from xrm.data.rows import business_unit_of, ids_where, insert_row, missing_references, require_row, update_row, delete_row
+from xrm.data.scope import Scope
+from xrm.data.validation import missing_required, normalize_values
+from xrm.errors import (
+    ConcurrencyError,
+    InvalidOperationError,
+    LoopDetectedError,
+    NotFoundError,
+    PluginExecutionError,
+    ValidationError,
+    XrmError,
+)
+from xrm.metadata import CompiledEntity, CompiledRelationship
+from xrm.metadata.components import Stage, StepMode
+from xrm.metadata.entity import CascadeType, DeleteBehavior, MergeBehavior
+
+__all__ = ["MessageHandlers"]
+
+Core = Callable[[ExecutionContext], Response]
+
+
+class MessageHandlers:
+    """Handles one request inside ``scope``: pipeline stages around the platform's own work."""
+
+    def __init__(self, env: Environment, user_id: uuid.UUID | None, scope: Scope) -> None:
+        self.env = env
+        self.user_id = user_id
+        self.scope = scope
+        self.connection = scope.connection
+
+    # --- pipeline ------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        if self.scope.depth > MAX_DEPTH:
+            raise LoopDetectedError(
+                f"'{request.message}' was called at depth {self.scope.depth}: more than {MAX_DEPTH} nested calls "
+                "(a plugin probably triggers itself)"
+            )
+        handler = {
+            CreateRequest: self._create, RetrieveRequest: self._retrieve, UpdateRequest: self._update,
+            DeleteRequest: self._delete, RetrieveMultipleRequest: self._retrieve_multiple,
+            AssociateRequest: self._associate, DisassociateRequest: self._disassociate, AssignRequest: self._assign,
+            SetStateRequest: self._set_state, MergeRequest: self._merge, ExecuteActionRequest: self._action,
+        }.get(type(request))  # fmt: skip
+        if handler is None:
+            raise InvalidOperationError(f"unknown request {type(request).__name__}")
+        return handler(request)  # type: ignore[operator]
+
+    def _context(self, message: str, entity: str | None, target: Entity | EntityReference | None, **inputs: Any) -> ExecutionContext:
+        from xrm.data.service import OrganizationService
+
+        nested = OrganizationService(self.env, self.user_id, scope=self.scope.nested())
+        return ExecutionContext(
+            message, entity, target, self.user_id, self.scope.initiating_user_id, self.scope.depth, nested,
+            input_parameters=dict(inputs),
+        )  # fmt: skip
+
+    def _run(self, context: ExecutionContext, core: Core, changed: set[str] | None = None) -> Response:
+        pipeline = self.env.pipeline
+        for stage in (Stage.PRE_VALIDATION, Stage.PRE_OPERATION):
+            context.stage = stage
+            for step in pipeline.steps_for(context.message, context.entity, stage, changed=changed):
+                self._invoke(step, context)
+        response = core(context)
+        context.stage = Stage.POST_OPERATION
+        context.output_parameters.update(response.results)
+        for step in pipeline.steps_for(context.message, context.entity, Stage.POST_OPERATION, changed=changed):
+            self._invoke(step, context)
+        for step in pipeline.steps_for(context.message, context.entity, Stage.POST_OPERATION, StepMode.ASYNC, changed=changed):
+            enqueue_job(self.env, self.connection, step, context)
+        response.results.update(context.output_parameters)
+        return response
+
+    def _invoke(self, step: RegisteredStep, context: ExecutionContext) -> None:
+        context.configuration = step.configuration
+        context.step_name = step.name
+        try:
+            step.handler(context)
+        except XrmError:
+            raise
+        except Exception as error:  # a plugin's own exception: its message reaches the caller
+            raise PluginExecutionError(str(error) or type(error).__name__, step=step.name) from error
+
+    def _images(self, context: ExecutionContext, kind: str, row: Mapping[str, Any] | None) -> None:
+        if row is None or context.entity is None:
+            return
+        entity = self.env.model.entity(context.entity)
+        for key, columns in self.env.pipeline.images_needed(context.message, context.entity).items():
+            image_type, name = key.split(":", 1)
+            if image_type == kind:
+                target = context.pre_images if kind == "pre" else context.post_images
+                target[name] = from_row(entity, row, columns)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _meta(self, name: str) -> CompiledEntity:
+        return self.env.model.entity(name)
+
+    def _acting_user(self) -> uuid.UUID:
+        return self.user_id or SYSTEM_USER_ID
+
+    def _check_open(self, entity: CompiledEntity, row: Mapping[str, Any]) -> None:
+        states = entity.states
+        if states is None:
+            return
+        state = next((s for s in states.states if s.value == row.get("statecode")), None)
+        if state is not None and state.is_closed:
+            raise InvalidOperationError(
+                f"{entity.logical_name} {row[entity.primary_id]} is {state.label.lower()} and read-only; reactivate it first"
+            )
+
+    def _write(self, entity: CompiledEntity, values: Mapping[str, Any], *, creating: bool, system: bool = False) -> dict[str, Any]:
+        converted, problems = normalize_values(entity, values, creating=creating, system=system)
+        if creating:
+            given = {name for name, value in values.items() if value is not None}
+            problems += [p for p in missing_required(entity, converted) if p.attribute not in given]
+        problems += missing_references(self.env, self.connection, {k: v for k, v in converted.items() if k not in {p.attribute for p in problems}})
+        if problems:
+            raise ValidationError(entity.logical_name, sorted(problems, key=lambda p: p.attribute))
+        return converted
+
+    # --- create / retrieve / update / delete ---------------------------------------------------
+
+    def _create(self, request: CreateRequest) -> Response:
+        target = request.target
+        entity = self._meta(target.logical_name)
+        if target.id is None:
+            target.id = uuid.uuid4()
+        context = self._context("create", entity.logical_name, target)
+        return self._run(context, lambda ctx: self._create_core(entity, target))
+
+    def _create_core(self, entity: CompiledEntity, target: Entity) -> Response:
+        values = dict(target)
+        values.pop(entity.primary_id, None)
+        converted = self._write(entity, values, creating=True)
+        now = self.env.clock()
+        system: dict[str, Any] = {entity.primary_id: target.id, "createdon": now, "modifiedon": now, "versionnumber": 1}
+        if "createdby" in entity.attributes:
+            system["createdby"] = system["modifiedby"] = self._acting_user()
+        if "ownerid" in entity.attributes:
+            owner = converted.get("ownerid") or EntityReference("systemuser", self._acting_user())
+            converted["ownerid"] = owner
+            if "owningbusinessunit" in entity.attributes:
+                system["owningbusinessunit"] = business_unit_of(self.env, self.connection, owner)
+        system.update(self._initial_state(entity, converted))
+        system.update(rollup.initial_values(self.env, entity))
+        row = {**to_columns(entity, converted), **system}
+        insert_row(self.env, self.connection, entity.logical_name, row)
+        rollup.on_change(self.env, self.connection, entity, None, row)
+        audit.record(self.env, self.connection, entity, target.id, "create", self.user_id, None, row)
+        return CreateResponse(results={"id": target.id}, id=target.id)
+
+    def _initial_state(self, entity: CompiledEntity, values: dict[str, Any]) -> dict[str, Any]:
+        states = entity.states
+        if states is None:
+            return {}
+        initial = states.states[0]
+        status = values.pop("statuscode", None)
+        if status is None:
+            status = initial.default_status
+        elif status not in {s.value for s in initial.statuses}:
+            raise ValidationError(entity.logical_name, [_problem("statuscode", f"{status} is not a status of the initial state '{initial.label}'")])
+        return {"statecode": initial.value, "statuscode": status}
+
+    def _retrieve(self, request: RetrieveRequest) -> Response:
+        target = request.target
+        entity = self._meta(target.logical_name)
+        context = self._context("retrieve", entity.logical_name, target, columns=request.columns)
+
+        def core(ctx: ExecutionContext) -> Response:
+            row = require_row(self.env, self.connection, entity.logical_name, target.id)
+            record = from_row(entity, row, request.columns)
+            _add_calculated(self.env, entity, record, request.columns, self.connection)
+            return RetrieveResponse(results={"entity": record}, entity=record)
+
+        return self._run(context, core)
+
+    def _update(self, request: UpdateRequest) -> Response:
+        target = request.target
+        entity = self._meta(target.logical_name)
+        if target.id is None:
+            raise ValidationError(entity.logical_name, [_problem(entity.primary_id, "an update needs the record id")])
+        context = self._context("update", entity.logical_name, target, expected_version=request.expected_version)
+        current = require_row(self.env, self.connection, entity.logical_name, target.id)
+        self._images(context, "pre", current)
+        return self._run(context, lambda ctx: self._update_core(ctx, entity, target, current, request.expected_version), changed=set(target))
+
+    def _update_core(self, ctx: ExecutionContext, entity: CompiledEntity, target: Entity, current: Mapping[str, Any], expected: int | None, *, system: bool = False) -> Response:
+        if expected is not None and current.get("versionnumber") != expected:
+            raise ConcurrencyError(
+                f"{entity.logical_name} {target.id} was changed by someone else (version {current.get('versionnumber')}, "
+                f"expected {expected}); read it again and retry"
+            )
+        if not system:
+            self._check_open(entity, current)
+        values = {k: v for k, v in target.items() if k != entity.primary_id}
+        converted = self._write(entity, values, creating=False, system=system)
+        if "ownerid" in converted and "owningbusinessunit" in entity.attributes:
+            converted_bu = business_unit_of(self.env, self.connection, converted["ownerid"])
+        else:
+            converted_bu = None
+        changes = to_columns(entity, converted)
+        if "ownerid" in converted and "owningbusinessunit" in entity.attributes:
+            changes["owningbusinessunit"] = converted_bu
+        changes.update(modifiedon=self.env.clock(), versionnumber=(current.get("versionnumber") or 0) + 1)
+        if "modifiedby" in entity.attributes:
+            changes["modifiedby"] = self._acting_user()
+        update_row(self.env, self.connection, entity.logical_name, target.id, changes)  # type: ignore[arg-type]
+        new_row = {**current, **changes}
+        rollup.on_change(self.env, self.connection, entity, current, new_row)
+        audit.record(self.env, self.connection, entity, target.id, "update", self.user_id, current, new_row)  # type: ignore[arg-type]
+        self._images(ctx, "post", new_row)
+        return Response()
+
+    def _delete(self, request: DeleteRequest) -> Response:
+        target = request.target
+        entity = self._meta(target.logical_name)
+        current = require_row(self.env, self.connection, entity.logical_name, target.id)
+        context = self._context("delete", entity.logical_name, target)
+        self._images(context, "pre", current)
+        return self._run(context, lambda ctx: self._delete_core(entity, target, current))
+
+    def _delete_core(self, entity: CompiledEntity, target: EntityReference, current: Mapping[str, Any]) -> Response:
+        for rel in self.env.model.relationships_of(entity.logical_name):
+            if rel.kind == "many_to_many":
+                self._clear_intersect(rel, entity.logical_name, target.id)
+            elif rel.referenced_entity == entity.logical_name and rel.lookup is not None:
+                self._cascade_delete(rel, target)
+        delete_row(self.env, self.connection, entity.logical_name, target.id)
+        rollup.on_change(self.env, self.connection, entity, current, None)
+        audit.record(self.env, self.connection, entity, target.id, "delete", self.user_id, current, None)
+        return Response()
+
+    def _children(self, rel: CompiledRelationship, parent: EntityReference) -> list[uuid.UUID]:
+        child = self._meta(rel.referencing_entity)
+        lookup = child.attributes[str(rel.lookup)]
+        type_column = f"{lookup.name}type" if lookup.is_polymorphic else None
+        return ids_where(self.env, self.connection, child.logical_name, lookup.name, parent.id, type_column, parent.logical_name)
+
+    def _cascade_delete(self, rel: CompiledRelationship, parent: EntityReference) -> None:
+        children = [c for c in self._children(rel, parent) if not (rel.referencing_entity == parent.logical_name and c == parent.id)]
+        if not children:
+            return
+        behavior = rel.cascade.delete
+        if behavior is DeleteBehavior.RESTRICT:
+            raise InvalidOperationError(
+                f"cannot delete {parent.logical_name} {parent.id}: {len(children)} {rel.referencing_entity} record(s) "
+                f"refer to it through '{rel.name}' (delete is restricted)"
+            )
+        for child_id in children:
+            reference = EntityReference(rel.referencing_entity, child_id)
+            if behavior is DeleteBehavior.CASCADE:
+                self.handle(DeleteRequest(reference))
+            else:
+                self._system_update(Entity(rel.referencing_entity, {str(rel.lookup): None}, id=child_id))
+
+    def _system_update(self, target: Entity) -> None:
+        """A platform-made change (cascade, state change): runs the update pipeline, skips read-only checks."""
+        entity = self._meta(target.logical_name)
+        assert target.id is not None
+        current = require_row(self.env, self.connection, entity.logical_name, target.id)
+        context = self._context("update", entity.logical_name, target)
+        self._images(context, "pre", current)
+        self._run(context, lambda ctx: self._update_core(ctx, entity, target, current, None, system=True), changed=set(target))
+
+    # --- assign / set_state --------------------------------------------------------------------
+
+    def _assign(self, request: AssignRequest) -> Response:
+        target, owner = request.target, request.assignee
+        entity = self._meta(target.logical_name)
+        if "ownerid" not in entity.attributes:
+            raise InvalidOperationError(f"{entity.logical_name} is organization-owned and cannot be assigned")
+        current = require_row(self.env, self.connection, entity.logical_name, target.id)
+        context = self._context("assign", entity.logical_name, target, assignee=owner)
+        self._images(context, "pre", current)
+
+        def core(ctx: ExecutionContext) -> Response:
+            previous = current.get("ownerid")
+            self._update_core(ctx, entity, Entity(entity.logical_name, {"ownerid": owner}, id=target.id), current, None, system=True)
+            self._cascade(entity, target, "assign", lambda child: self.handle(AssignRequest(child, owner)), previous)
+            audit.record(self.env, self.connection, entity, target.id, "assign", self.user_id, {"ownerid": previous}, {"ownerid": owner.id})
+            return Response()
+
+        return self._run(context, core)
+
+    def _cascade(self, entity: CompiledEntity, parent: EntityReference, kind: str, apply: Callable[[EntityReference], Any], previous_owner: Any = None) -> None:
+        """Apply an operation to children per each relationship's cascade setting for ``kind``."""
+        for rel in self.env.model.relationships_of(entity.logical_name):
+            if rel.kind != "one_to_many" or rel.referenced_entity != entity.logical_name:
+                continue
+            setting: CascadeType = getattr(rel.cascade, kind)
+            if setting is CascadeType.NONE:
+                continue
+            child_meta = self._meta(rel.referencing_entity)
+            for child_id in self._children(rel, parent):
+                if child_meta.logical_name == parent.logical_name and child_id == parent.id:
+                    continue
+                row = require_row(self.env, self.connection, child_meta.logical_name, child_id)
+                if setting is CascadeType.ACTIVE and child_meta.states is not None and _is_closed(child_meta, row):
+                    continue
+                if setting is CascadeType.USER_OWNED and row.get("ownerid") != previous_owner:
+                    continue
+                apply(EntityReference(child_meta.logical_name, child_id))
+
+    def _set_state(self, request: SetStateRequest) -> Response:
+        target = request.target
+        entity = self._meta(target.logical_name)
+        states = entity.states
+        if states is None:
+            raise InvalidOperationError(f"{entity.logical_name} has no state model")
+        state = next((s for s in states.states if s.value == request.state), None)
+        if state is None:
+            raise ValidationError(entity.logical_name, [_problem("statecode", f"{request.state} is not a state of {entity.logical_name}")])
+        status = request.status if request.status is not None else state.default_status
+        if status not in {s.value for s in state.statuses}:
+            raise ValidationError(entity.logical_name, [_problem("statuscode", f"{status} is not a status of state '{state.label}'")])
+        current = require_row(self.env, self.connection, entity.logical_name, target.id)
+        if states.enforce_transitions and current.get("statuscode") != status:
+            allowed = next((t.to for t in states.transitions if t.from_status == current.get("statuscode")), ())
+            if status not in allowed:
+                raise InvalidOperationError(
+                    f"{entity.logical_name}: status {current.get('statuscode')} cannot change to {status} "
+                    f"(allowed: {list(allowed) or 'none, it is final'})"
+                )
+        context = self._context("set_state", entity.logical_name, target, state=request.state, status=status)
+        self._images(context, "pre", current)
+
+        def core(ctx: ExecutionContext) -> Response:
+            change = Entity(entity.logical_name, {"statecode": request.state, "statuscode": status}, id=target.id)
+            self._update_core(ctx, entity, change, current, None, system=True)
+            return Response()
+
+        return self._run(context, core)
+
+    # --- relationships -------------------------------------------------------------------------
+
+    def _relationship(self, name: str, entity: str) -> CompiledRelationship:
+        rel = self.env.model.relationships.get(name)
+        if rel is None or entity not in (rel.referenced_entity, rel.referencing_entity):
+            raise NotFoundError(f"'{name}' is not a relationship of {entity}")
+        return rel
+
+    def _associate(self, request: AssociateRequest) -> Response:
+        return self._link(request, associate=True)
+
+    def _disassociate(self, request: DisassociateRequest) -> Response:
+        return self._link(request, associate=False)
+
+    def _link(self, request: AssociateRequest | DisassociateRequest, *, associate: bool) -> Response:
+        target = request.target
+        rel = self._relationship(request.relationship, target.logical_name)
+        require_row(self.env, self.connection, target.logical_name, target.id)
+        message = "associate" if associate else "disassociate"
+        context = self._context(message, target.logical_name, target, relationship=rel.name, related=request.related)
+
+        def core(ctx: ExecutionContext) -> Response:
+            for related in request.related:
+                if rel.kind == "many_to_many":
+                    self._link_many(rel, target, related, associate)
+                else:
+                    self._link_one(rel, target, related, associate)
+            return Response()
+
+        return self._run(context, core)
+
+    def _link_one(self, rel: CompiledRelationship, target: EntityReference, related: EntityReference, associate: bool) -> None:
+        parent, child = (target, related) if target.logical_name == rel.referenced_entity else (related, target)
+        if child.logical_name != rel.referencing_entity or parent.logical_name != rel.referenced_entity:
+            raise ValidationError(rel.referencing_entity, [_problem(str(rel.lookup), f"'{rel.name}' links {rel.referenced_entity} to {rel.referencing_entity}")])
+        self.handle(UpdateRequest(Entity(child.logical_name, {str(rel.lookup): parent if associate else None}, id=child.id)))
+
+    def _link_many(self, rel: CompiledRelationship, target: EntityReference, related: EntityReference, associate: bool) -> None:
+        one, two = rel.intersect_columns
+        if target.logical_name == rel.referenced_entity and related.logical_name == rel.referencing_entity:
+            values = {one: target.id, two: related.id}
+        elif target.logical_name == rel.referencing_entity and related.logical_name == rel.referenced_entity:
+            values = {one: related.id, two: target.id}
+        else:
+            raise ValidationError(target.logical_name, [_problem(rel.name, f"cannot link {related.logical_name} through '{rel.name}'")])
+        require_row(self.env, self.connection, related.logical_name, related.id)
+        table = self.env.tables.tables[str(rel.intersect)]
+        condition = (table.c[one] == values[one]) & (table.c[two] == values[two])
+        exists = self.connection.execute(select(table.c[one]).where(condition)).first() is not None
+        if associate:
+            if exists:
+                raise InvalidOperationError(f"{related.logical_name} {related.id} is already associated through '{rel.name}'")
+            self.connection.execute(insert(table).values(**values))
+        elif exists:
+            self.connection.execute(sql_delete(table).where(condition))
+        audit.record(self.env, self.connection, self._meta(target.logical_name), target.id, "associate" if associate else "disassociate", self.user_id, None, {rel.name: str(related.id)})
+
+    def _clear_intersect(self, rel: CompiledRelationship, entity: str, record_id: uuid.UUID) -> None:
+        table = self.env.tables.tables[str(rel.intersect)]
+        one, two = rel.intersect_columns
+        columns = [table.c[one]] if rel.referenced_entity == entity else []
+        if rel.referencing_entity == entity:
+            columns.append(table.c[two])
+        for column in columns:
+            self.connection.execute(sql_delete(table).where(column == record_id))
+
+    # --- merge and actions ---------------------------------------------------------------------
+
+    def _merge(self, request: MergeRequest) -> Response:
+        target, subordinate = request.target, request.subordinate
+        entity = self._meta(target.logical_name)
+        if subordinate.logical_name != entity.logical_name or subordinate.id == target.id:
+            raise InvalidOperationError("merge needs two different records of the same entity")
+        master_row = require_row(self.env, self.connection, entity.logical_name, target.id)
+        sub_row = require_row(self.env, self.connection, entity.logical_name, subordinate.id)
+        for row in (master_row, sub_row):
+            self._check_open(entity, row)
+        context = self._context("merge", entity.logical_name, target, subordinate=subordinate, update_content=request.update_content)
+
+        def core(ctx: ExecutionContext) -> Response:
+            moved = 0
+            for rel in self.env.model.relationships_of(entity.logical_name):
+                if rel.kind != "one_to_many" or rel.referenced_entity != entity.logical_name or rel.cascade.merge is not MergeBehavior.CASCADE:
+                    continue
+                for child_id in self._children(rel, subordinate):
+                    if rel.referencing_entity == entity.logical_name and child_id in (target.id, subordinate.id):
+                        continue
+                    self._system_update(Entity(rel.referencing_entity, {str(rel.lookup): target}, id=child_id))
+                    moved += 1
+            if request.update_content:
+                self.handle(UpdateRequest(Entity(entity.logical_name, dict(request.update_content), id=target.id)))
+            link = {"masterid": target} if "masterid" in entity.attributes else {}
+            if link:
+                self._system_update(Entity(entity.logical_name, link, id=subordinate.id))
+            if entity.states is not None:
+                closed = next((s for s in entity.states.states if s.is_closed), None)
+                state = request.subordinate_state if request.subordinate_state is not None else (closed.value if closed else None)
+                if state is not None:
+                    self.handle(SetStateRequest(subordinate, state, request.subordinate_status))
+            audit.record(self.env, self.connection, entity, target.id, "merge", self.user_id, None, {"subordinate": str(subordinate.id), "moved": moved})
+            return Response(results={"moved": moved})
+
+        return self._run(context, core)
+
+    def _action(self, request: ExecuteActionRequest) -> Response:
+        entity = request.target.logical_name if request.target else None
+        if not self.env.pipeline.has_steps(request.action, entity):
+            raise NotFoundError(f"no action '{request.action}' is registered" + (f" for {entity}" if entity else ""))
+        context = self._context(request.action, entity, request.target, **request.parameters)
+        return self._run(context, lambda ctx: Response())
+
+    def _retrieve_multiple(self, request: RetrieveMultipleRequest) -> Response:
+        from xrm.data.reading import retrieve_multiple
+
+        context = self._context("retrieve_multiple", getattr(request.query, "entity", None), None, query=request.query)
+        return self._run(context, lambda ctx: retrieve_multiple(self.env, self.connection, request.query, self.user_id))
+
+
+def _problem(attribute: str, reason: str):  # type: ignore[no-untyped-def]
+    from xrm.errors import AttributeProblem
+
+    return AttributeProblem(attribute, reason)
+
+
+def _is_closed(entity: CompiledEntity, row: Mapping[str, Any]) -> bool:
+    assert entity.states is not None
+    state = next((s for s in entity.states.states if s.value == row.get("statecode")), None)
+    return state is not None and state.is_closed
+
+
+def _add_calculated(env: Environment, entity: CompiledEntity, record: Entity, columns: tuple[str, ...] | None, connection: Any) -> None:
+    from xrm.data.calculated import evaluate_calculated
+
+    evaluate_calculated(env, connection, entity, record, columns)

@@ -1,0 +1,14 @@
+"""Plugins: the registry that finds plugin code and binds a model's steps to it."""
+
+from xrm.plugin.loader import AUTONUMBER_PLUGIN, build_pipeline, default_registry, open_environment
+from xrm.plugin.registry import ENTRY_POINT_GROUP, PluginNotFoundError, PluginRegistry
+
+__all__ = [
+    "AUTONUMBER_PLUGIN",
+    "ENTRY_POINT_GROUP",
+    "PluginNotFoundError",
+    "PluginRegistry",
+    "build_pipeline",
+    "default_registry",
+    "open_environment",
+]

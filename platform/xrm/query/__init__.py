@@ -1,0 +1,43 @@
+"""Query: QueryExpression / FilterExpression / ConditionExpression / LinkEntity -> one SQLAlchemy Select."""
+
+from xrm.query.compiler import (
+    MAX_LINK_ENTITIES,
+    MAX_PAGE_SIZE,
+    CompiledQuery,
+    Predicate,
+    QueryContext,
+    QueryPage,
+    compile_query,
+)
+from xrm.query.expression import (
+    Aggregate,
+    ConditionExpression,
+    ConditionOperator,
+    FilterExpression,
+    GroupBy,
+    LinkEntity,
+    OrderExpression,
+    QueryError,
+    QueryExpression,
+    query_from_view,
+)
+
+__all__ = [
+    "MAX_LINK_ENTITIES",
+    "MAX_PAGE_SIZE",
+    "Aggregate",
+    "CompiledQuery",
+    "ConditionExpression",
+    "ConditionOperator",
+    "FilterExpression",
+    "GroupBy",
+    "LinkEntity",
+    "OrderExpression",
+    "Predicate",
+    "QueryContext",
+    "QueryError",
+    "QueryExpression",
+    "QueryPage",
+    "compile_query",
+    "query_from_view",
+]

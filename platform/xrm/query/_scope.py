@@ -1,0 +1,244 @@
+"""Where a query's attributes come from: the root entity, its link-entities, and their columns as SQL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, Date, DateTime, FromClause, MetaData, Table
+
+from xrm.metadata import CompiledEntity, CompiledRelationship, Model
+from xrm.query.expression import LinkEntity, QueryError, QueryExpression
+
+__all__ = ["Field", "Source", "LinkedSource", "Scope", "resolve_scope", "MAX_LINK_ENTITIES"]
+
+MAX_LINK_ENTITIES = 15  # Dataverse's limit of joins per query
+_ALIAS = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# Attribute type -> the family of operators and values it takes.
+_KIND_BY_TYPE = {
+    "string": "text",
+    "memo": "text",
+    "autonumber": "text",
+    "integer": "number",
+    "bigint": "number",
+    "decimal": "number",
+    "money": "number",
+    "float": "number",
+    "choice": "choice",
+    "boolean": "boolean",
+    "multichoice": "multichoice",
+    "uniqueidentifier": "uuid",
+    "lookup": "lookup",
+    "customer": "lookup",
+    "owner": "lookup",
+    "regarding": "lookup",
+    "calculated": "calculated",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute of a source as SQL: its value column, and any companion (polymorphic type) column."""
+
+    source: Source
+    name: str
+    kind: str  # text number choice boolean multichoice uuid lookup date datetime calculated
+    column: ColumnElement | None  # type: ignore[type-arg]  # None: calculated, nothing stored
+    companions: tuple[ColumnElement, ...] = ()  # type: ignore[type-arg]
+    targets: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How error messages name the attribute: ``entity.attribute`` or ``alias.attribute (entity)``."""
+        if self.source.alias is None:
+            return f"{self.source.name}.{self.name}"
+        return f"{self.source.alias}.{self.name} ({self.source.name})"
+
+    @property
+    def is_primary_id(self) -> bool:
+        entity = self.source.entity
+        return entity is not None and self.name == entity.primary_id
+
+    def stored(self, purpose: str) -> ColumnElement:  # type: ignore[type-arg]
+        """The value column, or a clear error for a calculated attribute."""
+        if self.column is None:
+            raise QueryError(
+                f"{self.label} is a calculated attribute: calculated attributes are evaluated on read and "
+                f"are not supported in SQL {purpose} yet"
+            )
+        return self.column
+
+
+@dataclass
+class Source:
+    """A table in the query: the root entity, a linked entity, or an N:N intersect table."""
+
+    name: str
+    alias: str | None
+    table: FromClause
+    entity: CompiledEntity | None = None
+    intersect: CompiledRelationship | None = None
+
+    @property
+    def prefix(self) -> str:
+        """Output labels of this source's columns start with this (``alias.`` for link-entities)."""
+        return "" if self.alias is None else f"{self.alias}."
+
+    @property
+    def primary_key(self) -> tuple[ColumnElement, ...]:  # type: ignore[type-arg]
+        if self.entity is not None:
+            return (self.table.c[self.entity.primary_id],)
+        return tuple(self.table.c[name] for name in self._intersect_targets())
+
+    def _intersect_targets(self) -> dict[str, str]:
+        assert self.intersect is not None
+        first, second = self.intersect.intersect_columns
+        return {first: self.intersect.referenced_entity, second: self.intersect.referencing_entity}
+
+    def field(self, attribute: str) -> Field:
+        if self.entity is None:
+            targets = self._intersect_targets()
+            if attribute not in targets:
+                raise QueryError(f"intersect table '{self.name}' has no column '{attribute}'")
+            return Field(self, attribute, "lookup", self.table.c[attribute], targets=(targets[attribute],))
+        compiled = self.entity.attributes.get(attribute)
+        if compiled is None:
+            where = self.name if self.alias is None else f"{self.alias} ({self.name})"
+            raise QueryError(f"entity {where} has no attribute '{attribute}'")
+        kind = _KIND_BY_TYPE.get(compiled.type)
+        if compiled.type == "calculated":
+            return Field(self, attribute, "calculated", None)
+        column = self.table.c[attribute]
+        if kind is None:  # datetime and rollup: the stored type decides
+            kind = "date" if isinstance(column.type, Date) else "datetime" if isinstance(column.type, DateTime) else "number"
+        companions = (self.table.c[f"{attribute}type"],) if compiled.is_polymorphic else ()
+        return Field(self, attribute, kind, column, companions, compiled.targets)
+
+    def output_columns(self, names: tuple[str, ...] | None) -> list[tuple[str, ColumnElement]]:  # type: ignore[type-arg]
+        """``(label, column)`` for the named attributes; ``None`` means every stored column."""
+        if names is None:
+            return [(self.prefix + column.name, column) for column in self.table.c]
+        result = []
+        for name in names:
+            found = self.field(name)
+            column = found.stored("columns")
+            for part in (column, *found.companions):
+                result.append((self.prefix + part.name, part))
+        return result
+
+
+@dataclass(frozen=True)
+class LinkedSource:
+    """A link-entity resolved: what it joins, and the source it hangs from."""
+
+    link: LinkEntity
+    source: Source
+    parent: Source
+
+    @property
+    def multiplies_rows(self) -> bool:
+        """False when the join is on the linked entity's primary id (N:1): at most one match per parent."""
+        entity = self.source.entity
+        return entity is None or self.link.from_attribute != entity.primary_id
+
+
+@dataclass
+class Scope:
+    """The root source and every link-entity, depth-first; aliases are unique."""
+
+    root: Source
+    links: list[LinkedSource] = field(default_factory=list)
+    by_alias: dict[str, Source] = field(default_factory=dict)
+
+    def source(self, alias: str | None) -> Source:
+        if alias is None:
+            return self.root
+        try:
+            return self.by_alias[alias]
+        except KeyError:
+            raise QueryError(f"unknown link-entity alias '{alias}'") from None
+
+
+def _table(tables: MetaData, name: str) -> Table:
+    table = tables.tables.get(name)
+    if table is None:
+        raise QueryError(f"no table for '{name}': the tables were not built from this model")
+    return table
+
+
+def _open(model: Model, tables: MetaData, name: str, alias: str | None) -> Source:
+    entity = model.entities.get(name)
+    if entity is not None:
+        table = _table(tables, name)
+        return Source(name, alias, table if alias is None else table.alias(alias), entity=entity)
+    for relationship in model.relationships.values():
+        if relationship.kind == "many_to_many" and relationship.intersect == name:
+            return Source(name, alias, _table(tables, name).alias(alias), intersect=relationship)
+    raise QueryError(f"unknown entity '{name}'")
+
+
+def _all_links(links: tuple[LinkEntity, ...]) -> list[LinkEntity]:
+    found: list[LinkEntity] = []
+    for link in links:
+        found += [link, *_all_links(link.links)]
+    return found
+
+
+def _aliases(root: str, links: list[LinkEntity]) -> dict[int, str]:
+    """Each link's alias by ``id(link)``: the given one, else ``<entity><n>`` with the first free ``n``."""
+    taken = {root}
+    for link in links:
+        if link.alias is None:
+            continue
+        if not _ALIAS.match(link.alias):
+            raise QueryError(f"link-entity alias '{link.alias}' must be lower case letters, digits and '_'")
+        if link.alias in taken:
+            raise QueryError(f"link-entity alias '{link.alias}' is used twice (or is the root entity's name)")
+        taken.add(link.alias)
+    aliases = {}
+    for link in links:
+        alias = link.alias
+        number = 1
+        while alias is None or (link.alias is None and alias in taken):
+            alias, number = f"{link.entity}{number}", number + 1
+        taken.add(alias)
+        aliases[id(link)] = alias
+    return aliases
+
+
+def _link_key(linked: LinkedSource) -> None:
+    """The join columns must exist, be stored, and hold the same kind of value."""
+    link = linked.link
+    mine = linked.source.field(link.from_attribute).stored("joins")
+    theirs = linked.parent.field(link.to_attribute).stored("joins")
+    try:
+        same = mine.type.python_type is theirs.type.python_type
+    except NotImplementedError:
+        same = False
+    if not same:
+        raise QueryError(
+            f"link to '{link.entity}': {link.from_attribute} and {linked.parent.name}.{link.to_attribute} "
+            "hold different kinds of values"
+        )
+
+
+def resolve_scope(model: Model, tables: MetaData, query: QueryExpression) -> Scope:
+    """Resolve the root entity and every link-entity (at most 15) of ``query``."""
+    scope = Scope(_open(model, tables, query.entity, None))
+    links = _all_links(query.links)
+    if len(links) > MAX_LINK_ENTITIES:
+        raise QueryError(f"a query may join at most {MAX_LINK_ENTITIES} link-entities, this one has {len(links)}")
+    aliases = _aliases(query.entity, links)
+
+    def walk(parent: Source, children: tuple[LinkEntity, ...]) -> None:
+        for link in children:
+            alias = aliases[id(link)]
+            linked = LinkedSource(link, _open(model, tables, link.entity, alias), parent)
+            _link_key(linked)
+            scope.links.append(linked)
+            scope.by_alias[alias] = linked.source
+            walk(linked.source, link.links)
+
+    walk(scope.root, query.links)
+    return scope
