@@ -91,3 +91,24 @@ def write_solution(tmp_path: Path):  # type: ignore[no-untyped-def]
         return folder
 
     return write
+
+
+@pytest.fixture
+def environment(engine: Engine, solutions: SolutionManager):  # type: ignore[no-untyped-def]
+    """``environment("case", path, registry=...)``: install solutions, return the environment with plugins bound."""
+    from xrm.plugin import PluginRegistry, open_environment
+
+    def make(*sources: str | Path, registry: PluginRegistry | None = None):  # type: ignore[no-untyped-def]
+        installed = {s.name for s in solutions.installed()}
+        for source in sources:
+            if str(source) not in installed:
+                solutions.install(source)
+        return open_environment(engine, registry)
+
+    return make
+
+
+@pytest.fixture
+def svc_environment(environment):  # type: ignore[no-untyped-def]
+    """The service test solution (tests/fixtures/solutions/svc) installed."""
+    return environment(SOLUTION_FIXTURES / "svc")

@@ -167,6 +167,10 @@ class MessageHandlers:
         values = dict(target)
         values.pop(entity.primary_id, None)
         converted = self._write(entity, values, creating=True)
+        for attr in entity.attributes.values():
+            default = getattr(attr.metadata, "default", None)
+            if default is not None and attr.name not in converted:
+                converted[attr.name] = default
         now = self.env.clock()
         system: dict[str, Any] = {entity.primary_id: target.id, "createdon": now, "modifiedon": now, "versionnumber": 1}
         if "createdby" in entity.attributes:
@@ -457,7 +461,8 @@ class MessageHandlers:
                     moved += 1
             if request.update_content:
                 self.handle(UpdateRequest(Entity(entity.logical_name, dict(request.update_content), id=target.id)))
-            link = {"masterid": target} if "masterid" in entity.attributes else {}
+            master = entity.definition.master_attribute or ("masterid" if "masterid" in entity.attributes else None)
+            link = {master: target} if master else {}
             if link:
                 self._system_update(Entity(entity.logical_name, link, id=subordinate.id))
             if entity.states is not None:

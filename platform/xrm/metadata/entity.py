@@ -198,6 +198,9 @@ class EntityMetadata(MetadataModel):
     has_activities: bool = False
     has_notes: bool = False
     audited: bool = False
+    master_attribute: LogicalName | None = Field(
+        default=None, description="self-lookup that a merge sets on the subordinate (default: 'masterid' if present)"
+    )
     attributes: dict[str, AttributeMetadata] = Field(default_factory=dict)
     keys: dict[str, AlternateKeyMetadata] = Field(default_factory=dict)
     states: StateModelMetadata | None = None

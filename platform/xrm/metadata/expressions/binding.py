@@ -61,7 +61,11 @@ def attribute_type(model: Model, attribute: CompiledAttribute) -> ExprType:
         if source is None or source.type == "rollup":
             return ExprType.DECIMAL  # the rollup itself is reported as broken
         kind = attribute_type(model, source)
-        return ExprType.DECIMAL if metadata.aggregate is RollupAggregate.AVG and kind is ExprType.INTEGER else kind
+        return (
+            ExprType.DECIMAL
+            if metadata.aggregate is RollupAggregate.AVG and kind is ExprType.INTEGER
+            else kind
+        )
     return _TYPES.get(metadata.type, ExprType.OPAQUE)
 
 
@@ -73,7 +77,7 @@ def entity_resolver(model: Model, entity: CompiledEntity) -> Resolver:
             found = entity.attributes.get(name)
             return None if found is None else attribute_type(model, found)
         link = entity.attributes.get(lookup)
-        kinds = set()
+        kinds: set[ExprType] = set()
         for target in link.targets if link is not None else ():
             parent = model.entities.get(target)
             found = parent.attributes.get(name) if parent is not None else None
@@ -102,7 +106,9 @@ def check_calculated_chain(model: Model, entity: CompiledEntity, name: str, expr
             except _Cycle as cycle:
                 if cycle.chain[0] != root:
                     continue  # a cycle further on: reported on the attributes that form it
-                raise ExpressionError(ref.position, f"calculated attributes form a cycle: {_show(cycle.chain, root)}") from None
+                raise ExpressionError(
+                    ref.position, f"calculated attributes form a cycle: {_show(cycle.chain, root)}"
+                ) from None
             if len(chain) > MAX_CHAIN:
                 raise ExpressionError(
                     ref.position,
@@ -111,7 +117,9 @@ def check_calculated_chain(model: Model, entity: CompiledEntity, name: str, expr
                 )
 
 
-def _chain(model: Model, key: Key, path: tuple[Key, ...], memo: dict[Key, tuple[Key, ...]]) -> tuple[Key, ...]:
+def _chain(
+    model: Model, key: Key, path: tuple[Key, ...], memo: dict[Key, tuple[Key, ...]]
+) -> tuple[Key, ...]:
     """The longest chain of calculated attributes starting at ``key``, reached along ``path``."""
     if key in path:
         raise _Cycle((*path[path.index(key) :], key))

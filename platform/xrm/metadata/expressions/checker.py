@@ -38,11 +38,12 @@ RESULT_TYPES: Mapping[str, frozenset[ExprType]] = {
 """Expression types each ``result_type`` of a calculated attribute accepts (null fits them all)."""
 
 _ARITHMETIC = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
-_EQUALITY = {"=", "!=", "<>"}
 _ORDERING = {"<", "<=", ">", ">="}
 
 
-def check_expression(expression: Expression, resolver: Resolver, *, result_type: str | None = None) -> ExprType:
+def check_expression(
+    expression: Expression, resolver: Resolver, *, result_type: str | None = None
+) -> ExprType:
     """The type of ``expression``; raises ExpressionError at the first problem.
 
     With ``result_type`` (a calculated attribute's), the type must also fit it.
@@ -50,7 +51,10 @@ def check_expression(expression: Expression, resolver: Resolver, *, result_type:
     found = _Checker(resolver).check(expression)
     if result_type is not None and found is not ExprType.NULL and found not in RESULT_TYPES[result_type]:
         hint = " (round(x) makes an integer)" if result_type == "integer" and found in _NUMBERS else ""
-        raise ExpressionError(expression.position, f"the expression gives {found.value}, which does not fit result_type {result_type}{hint}")
+        raise ExpressionError(
+            expression.position,
+            f"the expression gives {found.value}, which does not fit result_type {result_type}{hint}",
+        )
     return found
 
 
@@ -82,12 +86,18 @@ class _Checker:
             if lookup is None:
                 raise ExpressionError(node.position, f"unknown attribute '{node.lookup}'")
             if lookup is not ExprType.LOOKUP:
-                raise ExpressionError(node.position, f"'{node.lookup}' is not a lookup, so '{node.dotted}' names no parent attribute")
+                raise ExpressionError(
+                    node.position,
+                    f"'{node.lookup}' is not a lookup, so '{node.dotted}' names no parent attribute",
+                )
         found = self.resolver(node.lookup, node.attribute)
         if found is None:
             raise ExpressionError(node.position, f"unknown attribute '{node.dotted}'")
         if not opaque and found is ExprType.LOOKUP:
-            raise ExpressionError(node.position, f"'{node.dotted}' is a lookup: use '{node.dotted} is null' or '{node.dotted}.attribute'")
+            raise ExpressionError(
+                node.position,
+                f"'{node.dotted}' is a lookup: use '{node.dotted} is null' or '{node.dotted}.attribute'",
+            )
         if not opaque and found is ExprType.OPAQUE:
             raise ExpressionError(node.position, f"'{node.dotted}' can only be tested with 'is null'")
         return found
@@ -115,7 +125,9 @@ class _Checker:
             return self.arithmetic(node, left, right)
         for side in (node.left, node.right):
             if isinstance(side, Literal) and side.type is ExprType.NULL:
-                raise ExpressionError(side.position, "comparing with null gives null; use 'is null' or 'is not null'")
+                raise ExpressionError(
+                    side.position, "comparing with null gives null; use 'is null' or 'is not null'"
+                )
         joined = common_type(left, right)
         if joined is None:
             raise ExpressionError(node.operator_position, f"cannot compare {left.value} with {right.value}")

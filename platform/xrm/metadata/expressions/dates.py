@@ -11,7 +11,7 @@ A date is its midnight UTC; a naive datetime is taken as UTC.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 __all__ = [
     "as_datetime",
@@ -35,8 +35,8 @@ _HOUR = timedelta(hours=1)
 def as_datetime(value: date) -> datetime:
     """``value`` as an aware UTC datetime (a date becomes its midnight)."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 def _as_date(value: date) -> date:
@@ -47,8 +47,10 @@ def make_date(year: int, month: int, day: int) -> date:
     return date(year, month, day)
 
 
-def make_datetime(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+def make_datetime(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def _shift(value: date, delta: timedelta) -> date:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Context, Decimal, localcontext
 from typing import Any
 
@@ -66,7 +66,7 @@ def evaluate(
     (default: the current UTC time). Datetimes come back as aware UTC values. Raises
     ExpressionError when a value has a type the expression cannot use.
     """
-    clock = as_datetime(now) if now is not None else datetime.now(timezone.utc)
+    clock = as_datetime(now) if now is not None else datetime.now(UTC)
     with localcontext(DECIMAL_CONTEXT):
         return _Evaluator(record, parents or {}, clock).value(expression)
 
@@ -80,7 +80,9 @@ def _kind(value: Any) -> str:
 
 
 class _Evaluator:
-    def __init__(self, record: Mapping[str, Any], parents: Mapping[str, Mapping[str, Any] | None], now: datetime) -> None:
+    def __init__(
+        self, record: Mapping[str, Any], parents: Mapping[str, Mapping[str, Any] | None], now: datetime
+    ) -> None:
         self.record = record
         self.parents = parents
         self.now = now
@@ -144,7 +146,9 @@ class _Evaluator:
 
     def arithmetic(self, node: Binary, left: Any, right: Any) -> Any:
         if not (_is_number(left) and _is_number(right)):
-            raise ExpressionError(node.operator_position, f"cannot apply '{node.operator}' to {_kind(left)} and {_kind(right)}")
+            raise ExpressionError(
+                node.operator_position, f"cannot apply '{node.operator}' to {_kind(left)} and {_kind(right)}"
+            )
         try:
             if isinstance(left, float) or isinstance(right, float):
                 left, right = float(left), float(right)

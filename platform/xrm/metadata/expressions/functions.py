@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
@@ -88,7 +88,9 @@ def _coalesce(name: str, args: Sequence[Typed]) -> ExprType:
     for kind, node in args[1:]:
         joined = common_type(result, kind)
         if joined is None:
-            raise ExpressionError(node.position, f"arguments of {name}() have different types: {result.value} and {kind.value}")
+            raise ExpressionError(
+                node.position, f"arguments of {name}() have different types: {result.value} and {kind.value}"
+            )
         result = joined
     return result
 
@@ -148,7 +150,9 @@ def round_number(value: Any, places: int | None = None) -> Any:
         raise TypeError(f"cannot round {type(value).__name__}")
     if places is not None and (isinstance(places, bool) or not isinstance(places, int)):
         raise TypeError("the number of decimals must be an integer")
-    exact = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
+    exact = (
+        value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
+    )
     rounded = _quantize(exact, places or 0)
     if places is None or isinstance(value, int):
         return int(rounded)
@@ -160,24 +164,34 @@ def _now(now: datetime) -> datetime:
 
 
 def _today(now: datetime) -> date:
-    return now.astimezone(timezone.utc).date()
+    return now.astimezone(UTC).date()
 
 
-def _function(name: str, arity: tuple[int, int | None], rule: Rule, apply: Callable[..., Any], **flags: bool) -> Function:
+def _function(
+    name: str, arity: tuple[int, int | None], rule: Rule, apply: Callable[..., Any], **flags: bool
+) -> Function:
     return Function(name, arity[0], arity[1], rule, apply, **flags)
 
 
 FUNCTIONS: Mapping[str, Function] = {
     f.name: f
     for f in (
-        _function("concat", (1, None), _concat, lambda *values: "".join(map(to_text, values)), null_safe=True),
+        _function(
+            "concat", (1, None), _concat, lambda *values: "".join(map(to_text, values)), null_safe=True
+        ),
         _function("trim", (1, 1), _text(ExprType.STRING), lambda text: text.strip()),
         _function("upper", (1, 1), _text(ExprType.STRING), lambda text: text.upper()),
         _function("lower", (1, 1), _text(ExprType.STRING), lambda text: text.lower()),
         _function("len", (1, 1), _text(ExprType.INTEGER), lambda text: len(text)),
         _function("round", (1, 2), _round, round_number),
         _function("abs", (1, 1), _abs, abs),
-        _function("coalesce", (1, None), _coalesce, lambda *v: next((x for x in v if x is not None), None), null_safe=True),
+        _function(
+            "coalesce",
+            (1, None),
+            _coalesce,
+            lambda *v: next((x for x in v if x is not None), None),
+            null_safe=True,
+        ),
         _function("add_hours", (2, 2), _add(hours=True), dates.add_hours),
         _function("add_days", (2, 2), _add(hours=False), dates.add_days),
         _function("add_weeks", (2, 2), _add(hours=False), dates.add_weeks),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from xrm.metadata.expressions.nodes import MAX_LENGTH, ExpressionError
 
@@ -14,7 +14,7 @@ KEYWORDS = frozenset({"and", "or", "not", "if", "then", "else", "true", "false",
 """Reserved words, matched case-insensitively; they cannot name attributes."""
 
 
-class TokenKind(str, Enum):
+class TokenKind(StrEnum):
     NAME = "name"
     KEYWORD = "keyword"
     INTEGER = "integer"

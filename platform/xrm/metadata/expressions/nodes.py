@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from xrm.errors import XrmError
@@ -32,7 +32,7 @@ MAX_DEPTH = 200
 """Deepest nesting accepted, both while parsing and in the finished tree."""
 
 
-class ExprType(str, Enum):
+class ExprType(StrEnum):
     """The static type of an expression or of an attribute seen from an expression."""
 
     STRING = "string"

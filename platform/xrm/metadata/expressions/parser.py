@@ -39,8 +39,16 @@ _BINDING = {
 }
 _NOT = 30
 _NEGATE = 70
-_CONSTANTS = {"true": (True, ExprType.BOOLEAN), "false": (False, ExprType.BOOLEAN), "null": (None, ExprType.NULL)}
-_LITERALS = {TokenKind.INTEGER: ExprType.INTEGER, TokenKind.DECIMAL: ExprType.DECIMAL, TokenKind.STRING: ExprType.STRING}
+_CONSTANTS = {
+    "true": (True, ExprType.BOOLEAN),
+    "false": (False, ExprType.BOOLEAN),
+    "null": (None, ExprType.NULL),
+}
+_LITERALS = {
+    TokenKind.INTEGER: ExprType.INTEGER,
+    TokenKind.DECIMAL: ExprType.DECIMAL,
+    TokenKind.STRING: ExprType.STRING,
+}
 
 
 def parse_expression(text: str) -> Expression:
@@ -81,7 +89,8 @@ class _Parser:
 
     def build(self, node: Expression) -> Expression:
         if node.depth > MAX_DEPTH:
-            raise ExpressionError(node.position, f"the expression nests deeper than {MAX_DEPTH} levels")
+            where = node.operator_position if isinstance(node, Binary) else node.position
+            raise ExpressionError(where, f"the expression nests deeper than {MAX_DEPTH} levels")
         return node
 
     def expression(self, binding: int) -> Expression:
@@ -96,7 +105,9 @@ class _Parser:
         compared = False
         while True:
             token = self.peek()
-            power = _BINDING.get(token.text) if token.kind in (TokenKind.OPERATOR, TokenKind.KEYWORD) else None
+            power = (
+                _BINDING.get(token.text) if token.kind in (TokenKind.OPERATOR, TokenKind.KEYWORD) else None
+            )
             if power is None or power <= binding:
                 return left
             if power == _COMPARISON and compared:
@@ -162,11 +173,15 @@ class _Parser:
         self.advance()
         attribute = self.peek()
         if attribute.kind is not TokenKind.NAME:
-            self.fail(attribute, f"expected an attribute name after '{token.text}.', found {attribute.describe()}")
+            self.fail(
+                attribute, f"expected an attribute name after '{token.text}.', found {attribute.describe()}"
+            )
         self.advance()
         if self.peek().kind is TokenKind.DOT:
             chain = f"{token.text}.{attribute.text}.{self.tokens[self.index + 1].text}"
-            self.fail(token, f"'{chain}': only the record and its immediate parent ('lookup.attribute') can be used")
+            self.fail(
+                token, f"'{chain}': only the record and its immediate parent ('lookup.attribute') can be used"
+            )
         if self.peek().kind is TokenKind.LPAREN:
             self.fail(self.peek(), f"'{token.text}.{attribute.text}' is not a function")
         return Reference(token.position, token.text, attribute.text)
