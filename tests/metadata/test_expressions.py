@@ -636,6 +636,7 @@ def _widget(*calculated: tuple[str, str, str]) -> str:
         "  tst_qty: {type: integer}",
         "  tst_day: {type: datetime, behavior: date_only}",
         "  tst_accountid: {type: lookup, target: account}",
+        "  tst_parentid: {type: lookup, target: tst_widget}",
     ]
     for name, result_type, expression in calculated:
         lines += [
@@ -661,10 +662,10 @@ def test_a_type_error_in_a_calculated_attribute_names_file_line_path_and_positio
         ("tst_bad", "integer", "tst_qty + tst_name"),
     )  # fmt: skip
     (issue,) = issues
-    assert where(issue, folder) == "entities/tst_widget.yaml:15"
+    assert where(issue, folder) == "entities/tst_widget.yaml:16"
     assert issue.path == "attributes.tst_bad.expression"
     assert issue.message == "at position 8: cannot add integer and string; use concat()"
-    assert "tst_widget.yaml:15: attributes.tst_bad.expression: at position 8:" in str(issue)
+    assert "tst_widget.yaml:16: attributes.tst_bad.expression: at position 8:" in str(issue)
 
 
 def test_a_calculated_attribute_checks_its_parent_and_result_type(system, write_solution, compile_issues):
@@ -691,6 +692,7 @@ def test_calculated_attributes_cannot_form_a_cycle(system, write_solution, compi
         ("tst_a", "integer", "tst_qty + tst_b"),
         ("tst_b", "integer", "tst_a * 2"),
         ("tst_c", "integer", "tst_c"),
+        ("tst_d", "integer", "1 + tst_parentid.tst_a"),
     )  # fmt: skip
     assert sorted((issue.path, issue.message) for issue in issues) == [
         (
@@ -702,6 +704,11 @@ def test_calculated_attributes_cannot_form_a_cycle(system, write_solution, compi
             "at position 0: calculated attributes form a cycle: tst_b -> tst_a -> tst_b",
         ),
         ("attributes.tst_c.expression", "at position 0: calculated attributes form a cycle: tst_c -> tst_c"),
+        (
+            "attributes.tst_d.expression",
+            "at position 4: 'tst_parentid.tst_a' leads to a cycle of calculated attributes: "
+            "tst_a -> tst_b -> tst_a",
+        ),
     ]
 
 
@@ -709,10 +716,21 @@ def test_calculated_attributes_chain_at_most_five_deep(system, write_solution, c
     chain = [("tst_c1", "integer", "tst_qty")] + [
         (f"tst_c{i}", "integer", f"tst_c{i - 1} + 1") for i in range(2, 7)
     ]
-    _, issues = _issues(system, write_solution, compile_issues, *chain)
-    (issue,) = issues
-    assert issue.path == "attributes.tst_c6.expression"
-    assert issue.message == (
-        "at position 0: 'tst_c5' makes a chain of 6 calculated attributes (at most 5): "
-        "tst_c6 -> tst_c5 -> tst_c4 -> tst_c3 -> tst_c2 -> tst_c1"
-    )
+    diamond = [
+        ("tst_d1", "integer", "tst_c1 + tst_c2 + tst_c1"),
+        ("tst_d2", "integer", "tst_parentid.tst_c4 + tst_d1"),
+        ("tst_d3", "integer", "coalesce(tst_d1, tst_parentid.tst_c5)"),
+    ]
+    _, issues = _issues(system, write_solution, compile_issues, *chain, *diamond)
+    assert sorted((issue.path, issue.message) for issue in issues) == [
+        (
+            "attributes.tst_c6.expression",
+            "at position 0: 'tst_c5' makes a chain of 6 calculated attributes (at most 5): "
+            "tst_c6 -> tst_c5 -> tst_c4 -> tst_c3 -> tst_c2 -> tst_c1",
+        ),
+        (
+            "attributes.tst_d3.expression",
+            "at position 17: 'tst_parentid.tst_c5' makes a chain of 6 calculated attributes (at most 5): "
+            "tst_d3 -> tst_c5 -> tst_c4 -> tst_c3 -> tst_c2 -> tst_c1",
+        ),
+    ]

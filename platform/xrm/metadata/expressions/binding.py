@@ -12,6 +12,7 @@ identifiers and multi-select choices only allow ``is null``. Through a polymorph
 
 from __future__ import annotations
 
+from collections import deque
 from functools import lru_cache
 
 from xrm.metadata.attributes import DateTimeBehavior, RollupAggregate
@@ -89,53 +90,103 @@ def entity_resolver(model: Model, entity: CompiledEntity) -> Resolver:
     return resolve
 
 
-class _Cycle(Exception):
-    def __init__(self, chain: tuple[Key, ...]) -> None:
-        self.chain = chain
-
-
 def check_calculated_chain(model: Model, entity: CompiledEntity, name: str, expression: Expression) -> None:
-    """Raise ExpressionError when calculated attribute ``name`` is part of a cycle of calculated
-    attributes, or starts a chain of more than MAX_CHAIN of them."""
+    """Raise ExpressionError when calculated attribute ``name`` (computed by ``expression``) is part
+    of or leads to a cycle of calculated attributes, or starts a chain of more than MAX_CHAIN."""
     root: Key = (entity.logical_name, name)
-    memo: dict[Key, tuple[Key, ...]] = {}
-    for ref in references(expression):
-        for target in _targets(model, entity, ref):
-            try:
-                chain = (root, *_chain(model, target, (root,), memo))
-            except _Cycle as cycle:
-                if cycle.chain[0] != root:
-                    continue  # a cycle further on: reported on the attributes that form it
+    edges = _graph(model, root, _children(model, entity, expression))
+    chains = _chains(edges)
+    targets = [(ref, target) for ref in references(expression) for target in _targets(model, entity, ref)]
+    for ref, target in targets:
+        if target not in chains:
+            cycle = _cycle(edges, chains, target, root)
+            if cycle[0] == root:
                 raise ExpressionError(
-                    ref.position, f"calculated attributes form a cycle: {_show(cycle.chain, root)}"
-                ) from None
-            if len(chain) > MAX_CHAIN:
-                raise ExpressionError(
-                    ref.position,
-                    f"'{ref.dotted}' makes a chain of {len(chain)} calculated attributes "
-                    f"(at most {MAX_CHAIN}): {_show(chain, root)}",
+                    ref.position, f"calculated attributes form a cycle: {_show(cycle, root)}"
                 )
+            raise ExpressionError(
+                ref.position,
+                f"'{ref.dotted}' leads to a cycle of calculated attributes: {_show(cycle, root)}",
+            )
+    for ref, target in targets:
+        if len(chains[target]) >= MAX_CHAIN:
+            chain = (root, *chains[target])
+            raise ExpressionError(
+                ref.position,
+                f"'{ref.dotted}' makes a chain of {len(chain)} calculated attributes "
+                f"(at most {MAX_CHAIN}): {_show(chain, root)}",
+            )
 
 
-def _chain(
-    model: Model, key: Key, path: tuple[Key, ...], memo: dict[Key, tuple[Key, ...]]
+def _children(model: Model, entity: CompiledEntity, expression: Expression | None) -> tuple[Key, ...]:
+    """The calculated attributes ``expression`` (on ``entity``) refers to, in order, once each."""
+    if expression is None:
+        return ()
+    found = (target for ref in references(expression) for target in _targets(model, entity, ref))
+    return tuple(dict.fromkeys(found))
+
+
+def _graph(model: Model, root: Key, first: tuple[Key, ...]) -> dict[Key, tuple[Key, ...]]:
+    """Every calculated attribute reachable from ``root``, with the ones each refers to."""
+    edges = {root: first}
+    pending = list(first)
+    while pending:
+        key = pending.pop()
+        if key in edges:
+            continue
+        entity = model.entities[key[0]]
+        text = entity.attributes[key[1]].metadata.expression  # type: ignore[union-attr]
+        edges[key] = _children(model, entity, _parse(text))
+        pending.extend(edges[key])
+    return edges
+
+
+def _chains(edges: dict[Key, tuple[Key, ...]]) -> dict[Key, tuple[Key, ...]]:
+    """The longest chain from each key that reaches no cycle (peeling the graph from its sinks)."""
+    referrers: dict[Key, list[Key]] = {key: [] for key in edges}
+    waiting = {key: len(children) for key, children in edges.items()}
+    for key, children in edges.items():
+        for child in children:
+            referrers[child].append(key)
+    ready = [key for key, count in waiting.items() if count == 0]
+    chains: dict[Key, tuple[Key, ...]] = {}
+    while ready:
+        key = ready.pop()
+        chains[key] = (key, *max((chains[child] for child in edges[key]), key=len, default=()))
+        for referrer in referrers[key]:
+            waiting[referrer] -= 1
+            if waiting[referrer] == 0:
+                ready.append(referrer)
+    return chains
+
+
+def _cycle(
+    edges: dict[Key, tuple[Key, ...]], chains: dict[Key, tuple[Key, ...]], start: Key, root: Key
 ) -> tuple[Key, ...]:
-    """The longest chain of calculated attributes starting at ``key``, reached along ``path``."""
-    if key in path:
-        raise _Cycle((*path[path.index(key) :], key))
-    if key in memo:
-        return memo[key]
-    if len(path) > MAX_CHAIN:
-        return (key,)  # already too long: no need to look further
-    entity = model.entities[key[0]]
-    expression = _parse(entity.attributes[key[1]].metadata.expression)  # type: ignore[union-attr]
-    longest: tuple[Key, ...] = ()
-    for ref in references(expression) if expression is not None else ():
-        for target in _targets(model, entity, ref):
-            found = _chain(model, target, (*path, key), memo)
-            longest = found if len(found) > len(longest) else longest
-    memo[key] = (key, *longest)
-    return memo[key]
+    """A cycle reached from ``start``: through ``root`` (starting there) if there is one."""
+    if start == root:
+        return (root, root)
+    previous: dict[Key, Key | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        key = queue.popleft()
+        for child in edges[key]:
+            if child == root:
+                path: list[Key] = []
+                step: Key | None = key
+                while step is not None:
+                    path.append(step)
+                    step = previous[step]
+                return (root, *reversed(path), root)
+            if child not in chains and child not in previous:
+                previous[child] = key
+                queue.append(child)
+    seen: list[Key] = []
+    key = start
+    while key not in seen:  # every key outside ``chains`` refers to another one outside it
+        seen.append(key)
+        key = next(child for child in edges[key] if child not in chains)
+    return (*seen[seen.index(key) :], key)
 
 
 def _targets(model: Model, entity: CompiledEntity, ref: Reference) -> list[Key]:
