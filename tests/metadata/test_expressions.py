@@ -5,18 +5,20 @@ from __future__ import annotations
 import operator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Context, Decimal, localcontext
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from xrm.errors import XrmError
-from xrm.metadata import load_solution
+from xrm.metadata import compile_model, load_solution
 from xrm.metadata.expressions import (
     MAX_DEPTH,
     MAX_LENGTH,
     ExpressionError,
     ExprType,
     check_expression,
+    entity_resolver,
     evaluate,
     parse_expression,
 )
@@ -28,7 +30,7 @@ try:
 except ImportError:  # pragma: no cover - the property tests need hypothesis
     st = None  # type: ignore[assignment]
 
-UTC = UTC
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "solutions"
 NOW = datetime(2024, 2, 29, 15, 30, tzinfo=UTC)
 
 ATTRIBUTES = {
@@ -145,6 +147,8 @@ def test_literals(text, expected):
         ("1 2", 2, "unexpected '2'"),
         ("qty # 2", 4, "unexpected character '#'"),
         ("'abc", 0, "unterminated string"),
+        ("'abc\\", 0, "unterminated string"),
+        ("1 'x'", 2, "unexpected 'x'"),
         ("'a\\qb'", 2, "unknown escape '\\q' in a string"),
         ("12abc", 2, "unexpected character 'a' after the number"),
         ("a.b.c", 0, "'a.b.c': only the record and its immediate parent ('lookup.attribute') can be used"),
@@ -618,6 +622,54 @@ if st is not None:
 
 
 # --- validation of calculated attributes in a solution --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def project_resolver(system):
+    """The resolver of tst_project in the alltypes fixture, which has every attribute type."""
+    model = compile_model([system, load_solution(FIXTURES / "alltypes")])
+    return entity_resolver(model, model.entity("tst_project"))
+
+
+@pytest.mark.parametrize(
+    ("lookup", "attribute", "expected"),
+    [
+        (None, "tst_name", ExprType.STRING),
+        (None, "tst_description", ExprType.STRING),
+        (None, "tst_number", ExprType.STRING),
+        (None, "tst_headcount", ExprType.INTEGER),
+        (None, "tst_bytes", ExprType.INTEGER),
+        (None, "tst_phase", ExprType.INTEGER),
+        (None, "statecode", ExprType.INTEGER),
+        (None, "tst_ratio", ExprType.DECIMAL),
+        (None, "tst_budget", ExprType.DECIMAL),
+        (None, "tst_score", ExprType.FLOAT),
+        (None, "tst_active", ExprType.BOOLEAN),
+        (None, "tst_startdate", ExprType.DATE),
+        (None, "tst_deadline", ExprType.DATETIME),
+        (None, "tst_kickoff", ExprType.DATETIME),
+        (None, "tst_accountid", ExprType.LOOKUP),
+        (None, "tst_customerid", ExprType.LOOKUP),
+        (None, "ownerid", ExprType.LOOKUP),
+        (None, "tst_projectid", ExprType.OPAQUE),
+        (None, "tst_externalid", ExprType.OPAQUE),
+        (None, "tst_tags", ExprType.OPAQUE),
+        (None, "tst_daysleft", ExprType.INTEGER),
+        (None, "tst_label", ExprType.STRING),
+        (None, "tst_taskcount", ExprType.INTEGER),
+        (None, "tst_treebudget", ExprType.DECIMAL),
+        (None, "nope", None),
+        ("tst_accountid", "name", ExprType.STRING),
+        ("tst_parentprojectid", "tst_budget", ExprType.DECIMAL),
+        ("tst_regardingid", "createdon", ExprType.DATETIME),
+        ("tst_regardingid", "name", None),  # contact has no name
+        ("tst_accountid", "nope", None),
+        ("nope", "name", None),
+    ],
+)
+def test_attribute_types_seen_by_expressions(project_resolver, lookup, attribute, expected):
+    assert project_resolver(lookup, attribute) is expected
+
 
 MANIFEST = {
     "name": "calc",

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, literal, or_
 
 from xrm.query.expression import QueryError
 
@@ -47,18 +47,23 @@ def order_clauses(keys: Sequence[SortKey]) -> list[ColumnElement]:  # type: igno
     return [key.expression.desc().nulls_last() if key.descending else key.expression.asc().nulls_first() for key in keys]
 
 
+def _bound(key: SortKey, value: Any) -> ColumnElement[Any]:
+    # A typed parameter, so that booleans compare as values rather than as IS TRUE / IS FALSE.
+    return literal(value, type_=key.expression.type)
+
+
 def _equal(key: SortKey, value: Any) -> ColumnElement[bool]:
-    return key.expression.is_(None) if value is None else key.expression == value
+    return key.expression.is_(None) if value is None else key.expression == _bound(key, value)
 
 
 def _beyond(key: SortKey, value: Any) -> ColumnElement[bool]:
     """Strictly after ``value`` in this key's direction, nulls being the lowest value."""
     expression = key.expression
     if not key.descending:
-        return expression.is_not(None) if value is None else expression > value
+        return expression.is_not(None) if value is None else expression > _bound(key, value)
     if value is None:
         return false()
-    return or_(expression < value, expression.is_(None))
+    return or_(expression < _bound(key, value), expression.is_(None))
 
 
 def after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:

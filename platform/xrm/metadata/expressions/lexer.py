@@ -38,7 +38,9 @@ class Token:
     value: object = None
 
     def describe(self) -> str:
-        return "the end of the expression" if self.kind is TokenKind.END else f"'{self.text}'"
+        if self.kind is TokenKind.END:
+            return "the end of the expression"
+        return self.text if self.kind is TokenKind.STRING else f"'{self.text}'"
 
 
 _OPERATORS = ("<=", ">=", "<>", "!=", "+", "-", "*", "/", "=", "<", ">")
@@ -120,7 +122,9 @@ def _string(text: str, start: int, tokens: list[Token]) -> int:
             index += 1
             continue
         escape = text[index + 1 : index + 2]
-        if escape in _ESCAPES and escape:
+        if not escape:
+            break
+        if escape in _ESCAPES:
             chars.append(_ESCAPES[escape])
             index += 2
         elif escape == "u" and _is_hex(text[index + 2 : index + 6]):
