@@ -19,6 +19,8 @@ __all__ = [
     "PluginExecutionError",
     "LoopDetectedError",
     "InvalidOperationError",
+    "DatabaseUnavailableError",
+    "IntegrityViolationError",
 ]
 
 
@@ -142,3 +144,15 @@ class InvalidOperationError(XrmError):
     """The operation is not allowed in the record's current state (closed record, bad transition...)."""
 
     code = "INVALID_OPERATION"
+
+
+class DatabaseUnavailableError(XrmError):
+    """The database connection failed during the operation; nothing was committed. Retry."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+class IntegrityViolationError(XrmError):
+    """The database refused the change (a unique key or reference); nothing was written."""
+
+    code = "CONFLICT"

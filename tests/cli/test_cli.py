@@ -111,3 +111,28 @@ def test_console_script_runs_in_another_process(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     listed = {line.split()[0] for line in done.stdout.splitlines() if line and not line.startswith(("installed", "database"))}
     assert {"incident", "contoso_ticket", "account", "contact"} <= listed
+
+
+def test_autonumber_seed_and_rollup_recalculate(database_url) -> None:
+    from xrm.data import Entity, EntityReference
+    from xrm.plugin import open_environment
+    from xrm.schema import open_engine
+
+    db = ("--database", database_url)
+    assert xrm("solution", "install", "case", *db)[0] == 0
+    code, output = xrm("autonumber", "seed", "incident.ticketnumber", "50000", *db)
+    assert code == 0 and "next number is 50000" in output
+    code, output = xrm("autonumber", "seed", "incident.title", "5", *db)
+    assert code == 2 and "not an autonumber attribute" in output
+    env = open_environment(open_engine(database_url))
+    service = env.service()
+    account = EntityReference("account", service.create(Entity("account", name="A")))
+    case = service.create(Entity("incident", title="t", customerid=account))
+    assert service.retrieve("incident", case)["ticketnumber"].startswith("CAS-50000-")
+    code, output = xrm("rollup", "recalculate", "incident.title", *db)
+    assert code == 1 and "is not a rollup attribute" in output
+    rollups = [a.name for a in env.model.entity("incident").attributes.values() if a.type == "rollup"]
+    code, output = xrm("rollup", "recalculate", f"incident.{rollups[0]}", *db)
+    assert code == 0 and "recalculated for 1 record(s)" in output
+    code, output = xrm("worker", "--once", *db)
+    assert code == 0 and "ran 0 job(s)" in output

@@ -80,7 +80,7 @@ def _expected(groups: dict[tuple[Any, ...], list[dict[str, Any]]], names: tuple[
     return {key: {k: _plain(v) for k, v in _summary(items).items() if k in names} for key, items in groups.items()}
 
 
-def test_aggregates_with_group_by_match_python(query_world) -> None:
+def _check_aggregates(query_world: Any) -> None:
     items = query_world.data.items
     names = tuple(aggregate.alias for aggregate in AGGREGATES)
     by_kind = QueryExpression("qry_item", aggregates=AGGREGATES, group_by=(GroupBy("qry_kind", "kind"),))
@@ -128,7 +128,7 @@ def _date_groupings(query_world: Any, connection_setup: Callable[[Any], None] | 
     return results
 
 
-def test_date_grouping_matches_python_on_every_engine(query_world) -> None:
+def _check_date_grouping(query_world: Any) -> None:
     items = query_world.data.items
     results = _date_groupings(query_world)
     for grouping, part in DATE_PARTS.items():
@@ -145,3 +145,9 @@ def test_date_grouping_matches_python_on_every_engine(query_world) -> None:
         # Grouping follows UTC days, whatever the session's time zone.
         far_east = _date_groupings(query_world, lambda connection: connection.exec_driver_sql("SET TIME ZONE 'Pacific/Kiritimati'"))
         assert far_east == results
+
+
+def test_aggregates_and_date_grouping_match_python(query_world) -> None:
+    """Every aggregate function by group (attribute, link alias, none), paged; date parts on both engines."""
+    _check_aggregates(query_world)
+    _check_date_grouping(query_world)

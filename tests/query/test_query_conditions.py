@@ -119,7 +119,7 @@ def _ids(world: Any, criteria: ConditionExpression | FilterExpression, context: 
     return {row["qry_itemid"] for row in rows}
 
 
-def test_every_operator_and_nested_filters_match_python(query_world) -> None:
+def _check_operators_and_nested_filters(query_world: Any) -> None:
     failures = []
     for name, criteria, predicate in _cases(query_world) + _nested():
         expected = {item["qry_itemid"] for item in query_world.data.items if predicate(item)}
@@ -160,7 +160,7 @@ def _above(world: Any, node: Any) -> set[Any]:
     return found
 
 
-def test_hierarchy_operators_walk_the_tree(query_world) -> None:
+def _check_hierarchy(query_world: Any) -> None:
     items = [item["qry_itemid"] for item in query_world.data.items]
     root, middle, leaf, lonely = items[0], items[3], items[4], items[20]
     assert _below(query_world, root) == {items[i] for i in (1, 2, 3, 4, 5)}
@@ -176,3 +176,9 @@ def test_hierarchy_operators_walk_the_tree(query_world) -> None:
     both = FilterExpression("or", (ConditionExpression("qry_itemid", "under", [root]), ConditionExpression("qry_itemid", "above", [leaf])))
     assert _ids(query_world, both) == _below(query_world, root) | _above(query_world, leaf)
 
+
+
+def test_every_operator_matches_python(query_world) -> None:
+    """Every operator on every kind of attribute, nested and/or filters, the context, the hierarchy."""
+    _check_operators_and_nested_filters(query_world)
+    _check_hierarchy(query_world)

@@ -25,7 +25,7 @@ def _by_id(rows: list[dict[str, Any]], *labels: str) -> dict[Any, tuple[Any, ...
     return {row["qry_itemid"]: tuple(row[label] for label in labels) for row in rows}
 
 
-def test_inner_outer_and_nested_links_match_python(query_world) -> None:
+def _check_inner_outer_and_nested(query_world: Any) -> None:
     data = query_world.data
     groups = {group["qry_groupid"]: group for group in data.groups}
     categories = {category["qry_categoryid"]: category["qry_name"] for category in data.categories}
@@ -61,7 +61,7 @@ def test_inner_outer_and_nested_links_match_python(query_world) -> None:
     assert set(_by_id(query_world.run(lonely))) == {item["qry_itemid"] for item in data.items} - with_parts
 
 
-def test_one_to_many_and_many_to_many_links_repeat_rows_in_order(query_world) -> None:
+def _check_one_to_many_and_many_to_many(query_world: Any) -> None:
     data = query_world.data
     parts = LinkEntity("qry_part", "qry_itemid", "qry_itemid", "inner", "part", ("qry_name", "qry_weight"))
     query = QueryExpression(
@@ -79,6 +79,12 @@ def test_one_to_many_and_many_to_many_links_repeat_rows_in_order(query_world) ->
     names = {c["qry_categoryid"]: c["qry_name"] for c in data.categories}
     expected = Counter((pair["qry_itemid"], names[pair["qry_categoryid"]]) for pair in data.item_categories)
     assert Counter((row["qry_itemid"], row["nncat.qry_name"]) for row in rows) == expected
+
+
+def test_links_match_python(query_world) -> None:
+    """Inner and outer links, nested, with criteria and root conditions on aliases; 1:N and N:N links."""
+    _check_inner_outer_and_nested(query_world)
+    _check_one_to_many_and_many_to_many(query_world)  # rows repeat, in the order of the link's columns
 
 
 def test_security_predicate_applies_to_root_and_every_link(query_world) -> None:

@@ -65,7 +65,7 @@ def _identity(row: dict[str, Any]) -> tuple[Any, ...]:
     return row["qry_itemid"], row.get("part.qry_name")
 
 
-def test_keyset_paging_visits_every_row_once_in_order(query_world) -> None:
+def _check_keyset_paging(query_world: Any) -> None:
     columns = ("qry_name", "qry_qty", "qry_flag", "qry_day", "qry_price", "qry_when", "qry_kind", "qry_score", "qry_big")
     for orders, links in SPECS:
         query = QueryExpression("qry_item", columns, links=links, orders=orders)
@@ -79,7 +79,7 @@ def test_keyset_paging_visits_every_row_once_in_order(query_world) -> None:
             assert [_identity(row) for row in paged] == [_identity(row) for row in full], (orders, size)
 
 
-def test_distinct_and_top(query_world) -> None:
+def _check_distinct_and_top(query_world: Any) -> None:
     items = query_world.data.items
     distinct = QueryExpression("qry_item", ("qry_kind", "qry_flag"), orders=(O("qry_flag", True),), distinct=True)
     rows = _pages(query_world, distinct, 2)
@@ -91,3 +91,9 @@ def test_distinct_and_top(query_world) -> None:
     ordered = QueryExpression("qry_item", ("qry_qty",), orders=(O("qry_qty", True),))
     top = query_world.run(replace(ordered, top=5))
     assert top == query_world.run(ordered)[:5]
+
+
+def test_ordering_and_paging(query_world) -> None:
+    """Keyset pages visit every row once, in order (ties, NULLs, asc, desc, links); distinct; top."""
+    _check_keyset_paging(query_world)
+    _check_distinct_and_top(query_world)

@@ -65,7 +65,7 @@ def test_active_projects_view_runs_as_a_query(solutions, fixture_solution) -> No
     solutions.install(fixture_solution("alltypes"))
     model = solutions.model()
     tables = build_tables(model)
-    accounts, projects = _accounts(), []
+    accounts = _accounts()
     projects = _projects(accounts)
     with solutions.engine.begin() as connection:
         connection.execute(insert(tables.tables["account"]), accounts)

@@ -24,6 +24,10 @@ app = typer.Typer(help="xrm: a metadata-driven entity platform.", no_args_is_hel
 solution_app = typer.Typer(help="Validate, install, upgrade, uninstall and export solutions.", no_args_is_help=True)
 entity_app = typer.Typer(help="Inspect the installed entities.", no_args_is_help=True)
 schema_app = typer.Typer(help="JSON Schemas for the metadata files.", no_args_is_help=True)
+autonumber_app = typer.Typer(help="Auto-number sequences.", no_args_is_help=True)
+rollup_app = typer.Typer(help="Rollup attributes.", no_args_is_help=True)
+app.add_typer(autonumber_app, name="autonumber")
+app.add_typer(rollup_app, name="rollup")
 app.add_typer(solution_app, name="solution")
 app.add_typer(entity_app, name="entity")
 app.add_typer(schema_app, name="schema")
@@ -183,6 +187,66 @@ def schema_export(folder: Path) -> None:
 
     for path in export_schemas(folder):
         typer.echo(str(path))
+
+
+def _attribute(path: str) -> tuple[str, str]:
+    entity, _, attribute = path.partition(".")
+    if not entity or not attribute:
+        raise typer.BadParameter(f"'{path}': expected ENTITY.ATTRIBUTE")
+    return entity, attribute
+
+
+@autonumber_app.command("seed")
+@user_errors
+def autonumber_seed(target: Annotated[str, typer.Argument(help="ENTITY.ATTRIBUTE")], value: int, database: Database = None) -> None:
+    """Make VALUE the next number of an autonumber attribute (seeds are per environment)."""
+    from xrm.data.sequences import seed
+
+    entity, attribute = _attribute(target)
+    model = manager(database).model()
+    if model.entity(entity).attribute(attribute).type != "autonumber":
+        raise typer.BadParameter(f"{target} is not an autonumber attribute")
+    engine = open_engine(database_url(database))
+    with engine.begin() as connection:
+        seed(connection, entity, attribute, value)
+    typer.echo(f"{target}: next number is {value}")
+
+
+@rollup_app.command("recalculate")
+@user_errors
+def rollup_recalculate(target: Annotated[str, typer.Argument(help="ENTITY.ATTRIBUTE")], database: Database = None) -> None:
+    """Recompute a rollup attribute from scratch for every record."""
+    from xrm.data.rollup import recalculate
+    from xrm.plugin import open_environment
+
+    entity, attribute = _attribute(target)
+    env = open_environment(open_engine(database_url(database)))
+    with env.engine.begin() as connection:
+        rows = recalculate(env, connection, entity, attribute)
+    typer.echo(f"{target}: recalculated for {rows} record(s)")
+
+
+@app.command()
+@user_errors
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run the due jobs once and exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 1.0,
+    database: Database = None,
+) -> None:
+    """Run asynchronous plugin steps (several workers may share one PostgreSQL database)."""
+    import time
+
+    from xrm.data.jobs import run_due_jobs
+    from xrm.plugin import open_environment
+
+    env = open_environment(open_engine(database_url(database)))
+    while True:
+        ran = run_due_jobs(env)
+        if once:
+            typer.echo(f"ran {ran} job(s)")
+            return
+        if not ran:
+            time.sleep(interval)
 
 
 def main() -> None:

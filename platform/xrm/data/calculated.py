@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
@@ -54,7 +55,7 @@ def evaluate_calculated(env: Environment, connection: Connection, entity: Compil
                 values[ref.attribute] = value_of(ref.attribute, depth + 1)
             elif ref.lookup is not None and ref.lookup not in parents:
                 parents[ref.lookup] = _parent(env, connection, entity, ref.lookup, values.get(ref.lookup))
-        done[name] = evaluate(expression, values, parents, now=env.clock())
+        done[name] = _as_result(entity.attributes[name].metadata.result_type, evaluate(expression, values, parents, now=env.clock()))  # type: ignore[union-attr]
         return done[name]
 
     for name in names:
@@ -71,3 +72,18 @@ def _parent(env: Environment, connection: Connection, entity: CompiledEntity, lo
         return None
     parent = from_row(target, row)
     return {k: (v.id if isinstance(v, EntityReference) else v) for k, v in parent.items()}
+
+
+def _as_result(result_type: str, value: Any) -> Any:
+    """Convert an expression's raw value to the attribute's declared result type."""
+    if value is None:
+        return None
+    if result_type == "integer":
+        number = int(value)
+        return number if -(2**31) <= number < 2**31 else None
+    if result_type in ("decimal", "money"):
+        number = Decimal(str(value))
+        return number.quantize(Decimal("0.0001")) if result_type == "money" else number
+    if result_type == "float":
+        return float(value)
+    return value

@@ -32,7 +32,9 @@ from xrm.data.messages import (
     UpdateRequest,
 )
 from xrm.data.scope import Scope, transaction
-from xrm.errors import InvalidOperationError, XrmError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from xrm.errors import DatabaseUnavailableError, IntegrityViolationError, InvalidOperationError, XrmError
 
 __all__ = ["OrganizationService"]
 
@@ -141,8 +143,11 @@ class OrganizationService:
             return self._execute_multiple(request)
         if self._scope is not None:
             return self._dispatch(request, self._scope)
-        with transaction(self.environment.engine, self.user_id, write=not isinstance(request, _READS)) as scope:
-            return self._dispatch(request, scope)
+        try:
+            with transaction(self.environment.engine, self.user_id, write=not isinstance(request, _READS)) as scope:
+                return self._dispatch(request, scope)
+        except DBAPIError as error:
+            raise _database_error(error) from error
 
     def _dispatch(self, request: Request, scope: Scope) -> Response:
         from xrm.data.handlers import MessageHandlers
@@ -174,6 +179,15 @@ class OrganizationService:
                 if not request.continue_on_error:
                     break
         return result
+
+
+def _database_error(error: DBAPIError) -> XrmError:
+    """A driver error as a clean xrm error: no SQL or internals reach the caller."""
+    if isinstance(error, IntegrityError):
+        return IntegrityViolationError("the change conflicts with existing data (a unique key or a reference); nothing was written")
+    if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+        return DatabaseUnavailableError("the database connection was lost during the operation; nothing was committed, retry")
+    return DatabaseUnavailableError(f"the database refused the operation ({type(error.orig).__name__}); nothing was committed")
 
 
 class _null_scope:

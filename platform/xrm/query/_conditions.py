@@ -118,7 +118,7 @@ class ConditionCompiler:
         if op in (Op.NULL, Op.NOT_NULL):
             return _null(field, column, op is Op.NULL)
         if op in _HIERARCHY:
-            return self._hierarchy(field, op, to_uuid_for(field, values[0]))
+            return self._hierarchy(field, op, values[0])
         if op in (Op.EQ_USERID, Op.NE_USERID, Op.EQ_BUSINESSID):
             return self._current(field, column, op)
         return self._dates(field, column, op, values[0])
@@ -175,9 +175,13 @@ class ConditionCompiler:
             raise QueryError(
                 f"{field.label}: operator '{op.value}' needs the primary id of an entity with a hierarchical relationship"
             )
+        try:
+            node = to_uuid(value)
+        except ValueError as error:
+            raise QueryError(f"{field.label}: {error}") from None
         self._ctes += 1
         table = self.tables.tables[entity.logical_name]
-        nodes = _walk(table, f"xrm_hierarchy{self._ctes}", entity.primary_id, relationship.lookup, value, op)
+        nodes = _walk(table, f"xrm_hierarchy{self._ctes}", entity.primary_id, relationship.lookup, node, op)
         return field.stored("filters").in_(select(nodes.c.node))
 
 
@@ -192,13 +196,6 @@ def _walk(table: Table, name: str, key: str, parent: str, value: Any, op: Op) ->
     start = anchor.c[key] if include_self else anchor.c[parent]
     nodes = select(start.label("node")).where(anchor.c[key] == value, start.is_not(None)).cte(name, recursive=True)
     return nodes.union(select(step.c[parent]).where(step.c[key] == nodes.c.node, step.c[parent].is_not(None)))
-
-
-def to_uuid_for(field: Field, value: Any) -> Any:
-    try:
-        return to_uuid(value)
-    except ValueError as error:
-        raise QueryError(f"{field.label}: {error}") from None
 
 
 def _day_count(value: Any) -> int:

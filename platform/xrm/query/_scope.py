@@ -104,8 +104,8 @@ class Source:
             return Field(self, attribute, "lookup", self.table.c[attribute], targets=(targets[attribute],))
         compiled = self.entity.attributes.get(attribute)
         if compiled is None:
-            where = self.name if self.alias is None else f"{self.alias} ({self.name})"
-            raise QueryError(f"entity {where} has no attribute '{attribute}'")
+            where = f"entity {self.name}" if self.alias is None else f"link-entity {self.alias} ({self.name})"
+            raise QueryError(f"{where} has no attribute '{attribute}'")
         kind = _KIND_BY_TYPE.get(compiled.type)
         if compiled.type == "calculated":
             return Field(self, attribute, "calculated", None)
@@ -193,8 +193,10 @@ def _aliases(root: str, links: list[LinkEntity]) -> dict[int, str]:
             continue
         if not _ALIAS.match(link.alias):
             raise QueryError(f"link-entity alias '{link.alias}' must be lower case letters, digits and '_'")
+        if link.alias == root:
+            raise QueryError(f"link-entity alias '{link.alias}' is the root entity's name")
         if link.alias in taken:
-            raise QueryError(f"link-entity alias '{link.alias}' is used twice (or is the root entity's name)")
+            raise QueryError(f"link-entity alias '{link.alias}' is used twice")
         taken.add(link.alias)
     aliases = {}
     for link in links:
@@ -218,7 +220,7 @@ def _link_key(linked: LinkedSource) -> None:
         same = False
     if not same:
         raise QueryError(
-            f"link to '{link.entity}': {link.from_attribute} and {linked.parent.name}.{link.to_attribute} "
+            f"link to '{link.entity}': {link.entity}.{link.from_attribute} and {linked.parent.name}.{link.to_attribute} "
             "hold different kinds of values"
         )
 

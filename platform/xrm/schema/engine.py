@@ -37,6 +37,7 @@ def open_engine(url: str | None = None, **kwargs: Any) -> Engine:
     resolved = make_url(database_url(url))
     if resolved.get_backend_name() == "postgresql" and resolved.get_driver_name() in ("", "psycopg2"):
         resolved = resolved.set(drivername="postgresql+psycopg")
+    kwargs.setdefault("pool_pre_ping", True)  # a connection the server dropped is replaced, not handed out
     engine = create_engine(resolved, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
