@@ -34,7 +34,12 @@ UNIT1, UNIT2 = uuid.UUID(int=0xB1), uuid.UUID(int=0xB2)
 CONTEXT = QueryContext(user_id=USER1, business_unit_id=UNIT1, now=NOW)
 OMIT = "<sql null>"  # a multichoice left out of the insert: SQL NULL rather than JSON null
 
-MANIFEST = {"name": "qry", "display_name": "Query Tests", "version": "1.0.0", "publisher": {"name": "Query", "prefix": "qry"}}
+MANIFEST = {
+    "name": "qry",
+    "display_name": "Query Tests",
+    "version": "1.0.0",
+    "publisher": {"name": "Query", "prefix": "qry"},
+}
 ENTITIES: dict[str, object] = {
     "entities/qry_category.yaml": {
         "logical_name": "qry_category",
@@ -68,13 +73,20 @@ ENTITIES: dict[str, object] = {
             "qry_day": {"type": "datetime", "behavior": "date_only"},
             "qry_when": {"type": "datetime"},
             "qry_kind": {"type": "choice", "options": [{"value": v, "label": f"K{v}"} for v in (1, 2, 3)]},
-            "qry_tags": {"type": "multichoice", "options": [{"value": v, "label": f"T{v}"} for v in (1, 2, 3)]},
+            "qry_tags": {
+                "type": "multichoice",
+                "options": [{"value": v, "label": f"T{v}"} for v in (1, 2, 3)],
+            },
             "qry_groupid": {"type": "lookup", "target": "qry_group"},
             "qry_parentid": {"type": "lookup", "target": "qry_item"},
             "qry_reviewerid": {"type": "lookup", "target": "systemuser"},
             "qry_regardingid": {"type": "regarding", "targets": ["account", "contact"]},
             "qry_ext": {"type": "uniqueidentifier"},
-            "qry_label": {"type": "calculated", "result_type": "string", "expression": "concat(qry_name, '!')"},
+            "qry_label": {
+                "type": "calculated",
+                "result_type": "string",
+                "expression": "concat(qry_name, '!')",
+            },
         },
         "relationships": {"qry_item_parent": {"lookup": "qry_parentid", "hierarchical": True}},
         "many_to_many": {"qry_item_category": {"entity": "qry_category"}},
@@ -147,11 +159,20 @@ def _item(rng: random.Random, index: int, groups: list[dict[str, Any]]) -> dict[
         "qry_notes": rng.choice([None, "note a", "Note B"]),
         "qry_qty": rng.choice([None, *range(-2, 10)]),
         "qry_big": rng.choice([None, 0, 2**40, -5, 7]),
-        "qry_price": rng.choice([None, Decimal("0.0000"), Decimal("9.9900"), Decimal("10.5000"), Decimal("-3.2500")]),
+        "qry_price": rng.choice(
+            [None, Decimal("0.0000"), Decimal("9.9900"), Decimal("10.5000"), Decimal("-3.2500")]
+        ),
         "qry_ratio": rng.choice([None, Decimal("0.1234"), Decimal("0.5000"), Decimal("1.0000")]),
         "qry_score": rng.choice([None, -1.5, 0.0, 2.25, 3.75, 1e6]),
         "qry_flag": rng.choice([None, True, False]),
-        "qry_day": rng.choice([None, *(TODAY + timedelta(days=d) for d in range(-20, 21, 3)), date(2023, 12, 31), date(2024, 1, 1)]),
+        "qry_day": rng.choice(
+            [
+                None,
+                *(TODAY + timedelta(days=d) for d in range(-20, 21, 3)),
+                date(2023, 12, 31),
+                date(2024, 1, 1),
+            ]
+        ),
         "qry_when": _when(rng, index),
         "qry_kind": rng.choice([None, 1, 2, 3]),
         "qry_tags": rng.choice([OMIT, None, [], [1], [1, 2], [3]]),
@@ -194,7 +215,9 @@ def make_data(count: int = 48) -> Data:
         for index in range(30)
     ]
     pairs = {(rng.choice(data.items)["qry_itemid"], rng.choice([c1, c2])) for _ in range(20)}
-    data.item_categories = [{"qry_itemid": item, "qry_categoryid": category} for item, category in sorted(pairs)]
+    data.item_categories = [
+        {"qry_itemid": item, "qry_categoryid": category} for item, category in sorted(pairs)
+    ]
     return data
 
 
@@ -210,10 +233,14 @@ class World:
     context: QueryContext = CONTEXT
     omit: str = OMIT
 
-    def compile(self, query: QueryExpression, context: QueryContext | None = None, predicate: Predicate | None = None) -> CompiledQuery:
+    def compile(
+        self, query: QueryExpression, context: QueryContext | None = None, predicate: Predicate | None = None
+    ) -> CompiledQuery:
         return compile_query(self.model, self.tables, query, context or self.context, predicate=predicate)
 
-    def run(self, query: QueryExpression, context: QueryContext | None = None, predicate: Predicate | None = None) -> list[dict[str, Any]]:
+    def run(
+        self, query: QueryExpression, context: QueryContext | None = None, predicate: Predicate | None = None
+    ) -> list[dict[str, Any]]:
         """Rows as dicts of the visible columns."""
         compiled = self.compile(query, context, predicate)
         return [{label: row[label] for label in compiled.columns} for row in self.execute(compiled)]

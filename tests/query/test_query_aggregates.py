@@ -65,7 +65,9 @@ AGGREGATES = (
 )
 
 
-def _grouped(items: list[dict[str, Any]], key: Callable[[dict[str, Any]], tuple[Any, ...]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+def _grouped(
+    items: list[dict[str, Any]], key: Callable[[dict[str, Any]], tuple[Any, ...]]
+) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for item in items:
         groups[key(item)].append(item)
@@ -73,25 +75,38 @@ def _grouped(items: list[dict[str, Any]], key: Callable[[dict[str, Any]], tuple[
 
 
 def _table(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    return {tuple(row[k] for k in keys): {k: _plain(v) for k, v in row.items() if k not in keys} for row in rows}
+    return {
+        tuple(row[k] for k in keys): {k: _plain(v) for k, v in row.items() if k not in keys} for row in rows
+    }
 
 
-def _expected(groups: dict[tuple[Any, ...], list[dict[str, Any]]], names: tuple[str, ...]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    return {key: {k: _plain(v) for k, v in _summary(items).items() if k in names} for key, items in groups.items()}
+def _expected(
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]], names: tuple[str, ...]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {
+        key: {k: _plain(v) for k, v in _summary(items).items() if k in names} for key, items in groups.items()
+    }
 
 
 def _check_aggregates(query_world: Any) -> None:
     items = query_world.data.items
     names = tuple(aggregate.alias for aggregate in AGGREGATES)
     by_kind = QueryExpression("qry_item", aggregates=AGGREGATES, group_by=(GroupBy("qry_kind", "kind"),))
-    assert _table(query_world.run(by_kind), ("kind",)) == _expected(_grouped(items, lambda i: (i["qry_kind"],)), names)
+    assert _table(query_world.run(by_kind), ("kind",)) == _expected(
+        _grouped(items, lambda i: (i["qry_kind"],)), names
+    )
 
     overall = query_world.run(QueryExpression("qry_item", aggregates=AGGREGATES))
     assert _table(overall, ()) == _expected({(): items}, names)
 
     groups = {group["qry_groupid"]: group["qry_name"] for group in query_world.data.groups}
     link = LinkEntity("qry_group", "qry_groupid", "qry_groupid", "outer", "grp")
-    by_group = QueryExpression("qry_item", aggregates=AGGREGATES[:4], group_by=(GroupBy("qry_name", "group", entity_alias="grp"),), links=(link,))
+    by_group = QueryExpression(
+        "qry_item",
+        aggregates=AGGREGATES[:4],
+        group_by=(GroupBy("qry_name", "group", entity_alias="grp"),),
+        links=(link,),
+    )
     expected = _expected(_grouped(items, lambda i: (groups.get(i["qry_groupid"]),)), names[:4])
     assert _table(query_world.run(by_group), ("group",)) == expected
 
@@ -110,7 +125,9 @@ def _check_aggregates(query_world: Any) -> None:
     assert [row["kind"] for row in paged] == [row["kind"] for row in full]
 
 
-def _date_groupings(query_world: Any, connection_setup: Callable[[Any], None] | None = None) -> dict[str, Any]:
+def _date_groupings(
+    query_world: Any, connection_setup: Callable[[Any], None] | None = None
+) -> dict[str, Any]:
     results = {}
     for grouping in DATE_PARTS:
         for attribute in ("qry_when", "qry_day"):
@@ -134,7 +151,9 @@ def _check_date_grouping(query_world: Any) -> None:
     for grouping, part in DATE_PARTS.items():
         for attribute in ("qry_when", "qry_day"):
 
-            def key(item: dict[str, Any], attribute: str = attribute, part: Callable[[date], int] = part) -> tuple[Any, ...]:
+            def key(
+                item: dict[str, Any], attribute: str = attribute, part: Callable[[date], int] = part
+            ) -> tuple[Any, ...]:
                 value = item[attribute]
                 day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
                 return (None, None) if day is None else (day.year, part(day))
@@ -143,7 +162,9 @@ def _check_date_grouping(query_world: Any) -> None:
             assert results[(grouping, attribute)] == expected, (grouping, attribute)
     if query_world.engine.dialect.name == "postgresql":
         # Grouping follows UTC days, whatever the session's time zone.
-        far_east = _date_groupings(query_world, lambda connection: connection.exec_driver_sql("SET TIME ZONE 'Pacific/Kiritimati'"))
+        far_east = _date_groupings(
+            query_world, lambda connection: connection.exec_driver_sql("SET TIME ZONE 'Pacific/Kiritimati'")
+        )
         assert far_east == results
 
 

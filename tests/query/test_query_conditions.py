@@ -32,13 +32,25 @@ def _cases(world: Any) -> list[Case]:  # noqa: PLR0915 - one flat table of cases
         ("eq text", C("qry_name", "eq", ["beta"]), lambda i: i["qry_name"] == "beta"),
         ("ne text", C("qry_name", "ne", ["beta"]), lambda i: _has(i["qry_name"]) and i["qry_name"] != "beta"),
         ("gt text", C("qry_code", "gt", ["C05"]), lambda i: _has(i["qry_code"]) and i["qry_code"] > "C05"),
-        ("le memo", C("qry_notes", "le", ["note a"]), lambda i: _has(i["qry_notes"]) and i["qry_notes"] <= "note a"),
+        (
+            "le memo",
+            C("qry_notes", "le", ["note a"]),
+            lambda i: _has(i["qry_notes"]) and i["qry_notes"] <= "note a",
+        ),
         ("eq int", C("qry_qty", "eq", [3]), lambda i: i["qry_qty"] == 3),
         ("eq int from text", C("qry_qty", "eq", ["3"]), lambda i: i["qry_qty"] == 3),
         ("gt int", C("qry_qty", "gt", [4]), lambda i: _has(i["qry_qty"]) and i["qry_qty"] > 4),
         ("ge bigint", C("qry_big", "ge", [7]), lambda i: _has(i["qry_big"]) and i["qry_big"] >= 7),
-        ("lt money", C("qry_price", "lt", ["9.99"]), lambda i: _has(i["qry_price"]) and i["qry_price"] < Decimal("9.99")),
-        ("le decimal", C("qry_ratio", "le", [0.5]), lambda i: _has(i["qry_ratio"]) and i["qry_ratio"] <= Decimal("0.5")),
+        (
+            "lt money",
+            C("qry_price", "lt", ["9.99"]),
+            lambda i: _has(i["qry_price"]) and i["qry_price"] < Decimal("9.99"),
+        ),
+        (
+            "le decimal",
+            C("qry_ratio", "le", [0.5]),
+            lambda i: _has(i["qry_ratio"]) and i["qry_ratio"] <= Decimal("0.5"),
+        ),
         ("ge float", C("qry_score", "ge", [2.25]), lambda i: _has(i["qry_score"]) and i["qry_score"] >= 2.25),
         ("ne int", C("qry_qty", "ne", [3]), lambda i: _has(i["qry_qty"]) and i["qry_qty"] != 3),
         ("eq bool", C("qry_flag", "eq", [True]), lambda i: i["qry_flag"] is True),
@@ -48,45 +60,117 @@ def _cases(world: Any) -> list[Case]:  # noqa: PLR0915 - one flat table of cases
         ("eq uuid from text", C("qry_ext", "eq", [str(ext)]), lambda i: i["qry_ext"] == ext),
         ("eq lookup", C("qry_groupid", "eq", [str(groups[0])]), lambda i: i["qry_groupid"] == groups[0]),
         ("eq datetime", C("qry_when", "eq", [now.isoformat()]), lambda i: i["qry_when"] == now),
-        ("gt datetime", C("qry_when", "gt", ["2024-05-10T23:59:59.999999Z"]),
-         lambda i: _has(i["qry_when"]) and i["qry_when"] > datetime(2024, 5, 10, 23, 59, 59, 999999, UTC)),
-        ("lt date", C("qry_day", "lt", ["2024-05-10"]), lambda i: _has(i["qry_day"]) and i["qry_day"] < may10),
-        ("like", C("qry_name", "like", ["%A%"]), lambda i: _has(i["qry_name"]) and "a" in i["qry_name"].lower()),
+        (
+            "gt datetime",
+            C("qry_when", "gt", ["2024-05-10T23:59:59.999999Z"]),
+            lambda i: _has(i["qry_when"]) and i["qry_when"] > datetime(2024, 5, 10, 23, 59, 59, 999999, UTC),
+        ),
+        (
+            "lt date",
+            C("qry_day", "lt", ["2024-05-10"]),
+            lambda i: _has(i["qry_day"]) and i["qry_day"] < may10,
+        ),
+        (
+            "like",
+            C("qry_name", "like", ["%A%"]),
+            lambda i: _has(i["qry_name"]) and "a" in i["qry_name"].lower(),
+        ),
         ("like underscore wildcard", C("qry_name", "like", ["al_ha"]), lambda i: i["qry_name"] in ("alpha",)),
-        ("not like", C("qry_name", "not_like", ["%ta"]), lambda i: _has(i["qry_name"]) and not i["qry_name"].lower().endswith("ta")),
-        ("begins with, case-insensitive", C("qry_name", "begins_with", ["A"]),
-         lambda i: _has(i["qry_name"]) and i["qry_name"].lower().startswith("a")),
+        (
+            "not like",
+            C("qry_name", "not_like", ["%ta"]),
+            lambda i: _has(i["qry_name"]) and not i["qry_name"].lower().endswith("ta"),
+        ),
+        (
+            "begins with, case-insensitive",
+            C("qry_name", "begins_with", ["A"]),
+            lambda i: _has(i["qry_name"]) and i["qry_name"].lower().startswith("a"),
+        ),
         ("begins with escapes _", C("qry_name", "begins_with", ["al_"]), lambda i: i["qry_name"] == "al_pha"),
         ("begins with escapes %", C("qry_name", "begins_with", ["100%"]), lambda i: i["qry_name"] == "100%"),
         ("in text", C("qry_name", "in", ["beta", "Gamma"]), lambda i: i["qry_name"] in ("beta", "Gamma")),
         ("in choice", C("qry_kind", "in", [1, 3]), lambda i: i["qry_kind"] in (1, 3)),
-        ("in lookup", C("qry_groupid", "in", [str(groups[0]), groups[2]]), lambda i: i["qry_groupid"] in (groups[0], groups[2])),
-        ("not in", C("qry_kind", "not_in", [1, 3]), lambda i: _has(i["qry_kind"]) and i["qry_kind"] not in (1, 3)),
+        (
+            "in lookup",
+            C("qry_groupid", "in", [str(groups[0]), groups[2]]),
+            lambda i: i["qry_groupid"] in (groups[0], groups[2]),
+        ),
+        (
+            "not in",
+            C("qry_kind", "not_in", [1, 3]),
+            lambda i: _has(i["qry_kind"]) and i["qry_kind"] not in (1, 3),
+        ),
         ("null int", C("qry_qty", "null"), lambda i: i["qry_qty"] is None),
         ("not null lookup", C("qry_groupid", "not_null"), lambda i: _has(i["qry_groupid"])),
         ("null polymorphic", C("qry_regardingid", "null"), lambda i: i["qry_regardingid"] is None),
         ("null multichoice", C("qry_tags", "null"), lambda i: i["qry_tags"] in (world.omit, None, [])),
-        ("not null multichoice", C("qry_tags", "not_null"), lambda i: i["qry_tags"] not in (world.omit, None, [])),
-        ("between int", C("qry_qty", "between", [3, 7]), lambda i: _has(i["qry_qty"]) and 3 <= i["qry_qty"] <= 7),
-        ("between date", C("qry_day", "between", ["2024-05-01", "2024-05-20"]),
-         lambda i: _has(i["qry_day"]) and date(2024, 5, 1) <= i["qry_day"] <= date(2024, 5, 20)),
-        ("last 3 days", C("qry_when", "last_x_days", [3]),
-         lambda i: _has(i["qry_when"]) and _day(today - timedelta(days=3)) <= i["qry_when"] <= now),
-        ("last 3 days, date only", C("qry_day", "last_x_days", [3]),
-         lambda i: _has(i["qry_day"]) and today - timedelta(days=3) <= i["qry_day"] <= today),
-        ("next 5 days", C("qry_when", "next_x_days", [5]),
-         lambda i: _has(i["qry_when"]) and now <= i["qry_when"] < _day(today + timedelta(days=6))),
-        ("next 5 days, date only", C("qry_day", "next_x_days", [5]),
-         lambda i: _has(i["qry_day"]) and today <= i["qry_day"] <= today + timedelta(days=5)),
-        ("on or after", C("qry_when", "on_or_after", ["2024-05-10"]), lambda i: _has(i["qry_when"]) and i["qry_when"] >= _day(may10)),
-        ("on or before", C("qry_when", "on_or_before", [may10]),
-         lambda i: _has(i["qry_when"]) and i["qry_when"] < _day(may10 + timedelta(days=1))),
-        ("on or after, date only", C("qry_day", "on_or_after", [may10]), lambda i: _has(i["qry_day"]) and i["qry_day"] >= may10),
-        ("on or before, date only", C("qry_day", "on_or_before", ["2024-05-10"]), lambda i: _has(i["qry_day"]) and i["qry_day"] <= may10),
+        (
+            "not null multichoice",
+            C("qry_tags", "not_null"),
+            lambda i: i["qry_tags"] not in (world.omit, None, []),
+        ),
+        (
+            "between int",
+            C("qry_qty", "between", [3, 7]),
+            lambda i: _has(i["qry_qty"]) and 3 <= i["qry_qty"] <= 7,
+        ),
+        (
+            "between date",
+            C("qry_day", "between", ["2024-05-01", "2024-05-20"]),
+            lambda i: _has(i["qry_day"]) and date(2024, 5, 1) <= i["qry_day"] <= date(2024, 5, 20),
+        ),
+        (
+            "last 3 days",
+            C("qry_when", "last_x_days", [3]),
+            lambda i: _has(i["qry_when"]) and _day(today - timedelta(days=3)) <= i["qry_when"] <= now,
+        ),
+        (
+            "last 3 days, date only",
+            C("qry_day", "last_x_days", [3]),
+            lambda i: _has(i["qry_day"]) and today - timedelta(days=3) <= i["qry_day"] <= today,
+        ),
+        (
+            "next 5 days",
+            C("qry_when", "next_x_days", [5]),
+            lambda i: _has(i["qry_when"]) and now <= i["qry_when"] < _day(today + timedelta(days=6)),
+        ),
+        (
+            "next 5 days, date only",
+            C("qry_day", "next_x_days", [5]),
+            lambda i: _has(i["qry_day"]) and today <= i["qry_day"] <= today + timedelta(days=5),
+        ),
+        (
+            "on or after",
+            C("qry_when", "on_or_after", ["2024-05-10"]),
+            lambda i: _has(i["qry_when"]) and i["qry_when"] >= _day(may10),
+        ),
+        (
+            "on or before",
+            C("qry_when", "on_or_before", [may10]),
+            lambda i: _has(i["qry_when"]) and i["qry_when"] < _day(may10 + timedelta(days=1)),
+        ),
+        (
+            "on or after, date only",
+            C("qry_day", "on_or_after", [may10]),
+            lambda i: _has(i["qry_day"]) and i["qry_day"] >= may10,
+        ),
+        (
+            "on or before, date only",
+            C("qry_day", "on_or_before", ["2024-05-10"]),
+            lambda i: _has(i["qry_day"]) and i["qry_day"] <= may10,
+        ),
         ("eq userid", C("qry_reviewerid", "eq_userid"), lambda i: i["qry_reviewerid"] == user1),
-        ("ne userid", C("qry_reviewerid", "ne_userid"), lambda i: _has(i["qry_reviewerid"]) and i["qry_reviewerid"] != user1),
+        (
+            "ne userid",
+            C("qry_reviewerid", "ne_userid"),
+            lambda i: _has(i["qry_reviewerid"]) and i["qry_reviewerid"] != user1,
+        ),
         ("eq userid on owner", C("ownerid", "eq_userid"), lambda i: i["ownerid"] == user1),
-        ("eq businessid", C("owningbusinessunit", "eq_businessid"), lambda i: i["owningbusinessunit"] == unit1),
+        (
+            "eq businessid",
+            C("owningbusinessunit", "eq_businessid"),
+            lambda i: i["owningbusinessunit"] == unit1,
+        ),
     ]
 
 
@@ -95,24 +179,47 @@ def _nested() -> list[Case]:
     return [
         (
             "or of ands",
-            F("or", filters=(F(conditions=(C("qry_kind", "eq", [1]), C("qry_flag", "eq", [True]))), F(conditions=(C("qry_qty", "lt", [0]),)))),
-            lambda i: (i["qry_kind"] == 1 and i["qry_flag"] is True) or (i["qry_qty"] is not None and i["qry_qty"] < 0),
+            F(
+                "or",
+                filters=(
+                    F(conditions=(C("qry_kind", "eq", [1]), C("qry_flag", "eq", [True]))),
+                    F(conditions=(C("qry_qty", "lt", [0]),)),
+                ),
+            ),
+            lambda i: (
+                (i["qry_kind"] == 1 and i["qry_flag"] is True)
+                or (i["qry_qty"] is not None and i["qry_qty"] < 0)
+            ),
         ),
         (
             "and with a nested or of a null",
-            F(conditions=(C("qry_flag", "not_null"),), filters=(F("or", (C("qry_qty", "null"), C("qry_qty", "ge", [5]))),)),
+            F(
+                conditions=(C("qry_flag", "not_null"),),
+                filters=(F("or", (C("qry_qty", "null"), C("qry_qty", "ge", [5]))),),
+            ),
             lambda i: i["qry_flag"] is not None and (i["qry_qty"] is None or i["qry_qty"] >= 5),
         ),
         (
             "three levels",
-            F("or", (C("qry_name", "eq", ["beta"]),), (F(filters=(F("or", (C("qry_kind", "eq", [2]), C("qry_kind", "eq", [3]))),), conditions=(C("qry_day", "not_null"),)),)),
+            F(
+                "or",
+                (C("qry_name", "eq", ["beta"]),),
+                (
+                    F(
+                        filters=(F("or", (C("qry_kind", "eq", [2]), C("qry_kind", "eq", [3]))),),
+                        conditions=(C("qry_day", "not_null"),),
+                    ),
+                ),
+            ),
             lambda i: i["qry_name"] == "beta" or (i["qry_day"] is not None and i["qry_kind"] in (2, 3)),
         ),
         ("empty filter", F("or"), lambda i: True),
     ]
 
 
-def _ids(world: Any, criteria: ConditionExpression | FilterExpression, context: QueryContext | None = None) -> set[Any]:
+def _ids(
+    world: Any, criteria: ConditionExpression | FilterExpression, context: QueryContext | None = None
+) -> set[Any]:
     if isinstance(criteria, ConditionExpression):
         criteria = FilterExpression(conditions=(criteria,))
     rows = world.run(QueryExpression("qry_item", columns=("qry_name",), criteria=criteria), context)
@@ -165,17 +272,25 @@ def _check_hierarchy(query_world: Any) -> None:
     root, middle, leaf, lonely = items[0], items[3], items[4], items[20]
     assert _below(query_world, root) == {items[i] for i in (1, 2, 3, 4, 5)}
     for node in (root, middle, leaf, lonely):
+
         def check(operator: str, expected: set[Any], node: Any = node) -> None:
-            assert _ids(query_world, ConditionExpression("qry_itemid", operator, [str(node)])) == expected, operator
+            assert _ids(query_world, ConditionExpression("qry_itemid", operator, [str(node)])) == expected, (
+                operator
+            )
 
         check("under", _below(query_world, node))
         check("eq_or_under", _below(query_world, node) | {node})
         check("above", _above(query_world, node))
         check("eq_or_above", _above(query_world, node) | {node})
     # Two hierarchy conditions in one query get their own CTEs.
-    both = FilterExpression("or", (ConditionExpression("qry_itemid", "under", [root]), ConditionExpression("qry_itemid", "above", [leaf])))
+    both = FilterExpression(
+        "or",
+        (
+            ConditionExpression("qry_itemid", "under", [root]),
+            ConditionExpression("qry_itemid", "above", [leaf]),
+        ),
+    )
     assert _ids(query_world, both) == _below(query_world, root) | _above(query_world, leaf)
-
 
 
 def test_every_operator_matches_python(query_world) -> None:

@@ -7,19 +7,19 @@ from typing import Any
 
 from xrm.query import LinkEntity, OrderExpression, QueryExpression
 
-O = OrderExpression
+Order = OrderExpression
 GROUP = LinkEntity("qry_group", "qry_groupid", "qry_groupid", "outer", "grp", ("qry_rank",))
 PARTS = LinkEntity("qry_part", "qry_itemid", "qry_itemid", "outer", "part", ("qry_name", "qry_weight"))
 
 SPECS: list[tuple[tuple[OrderExpression, ...], tuple[LinkEntity, ...]]] = [
     ((), ()),
-    ((O("qry_qty"),), ()),
-    ((O("qry_qty", descending=True),), ()),
-    ((O("qry_flag", True), O("qry_day"), O("qry_price", True)), ()),
-    ((O("qry_name"), O("qry_when", True)), ()),
-    ((O("qry_kind", True), O("qry_score")), ()),
-    ((O("qry_rank", True, "grp"),), (GROUP,)),
-    ((O("qry_weight", entity_alias="part"), O("qry_big", True)), (PARTS,)),
+    ((Order("qry_qty"),), ()),
+    ((Order("qry_qty", descending=True),), ()),
+    ((Order("qry_flag", True), Order("qry_day"), Order("qry_price", True)), ()),
+    ((Order("qry_name"), Order("qry_when", True)), ()),
+    ((Order("qry_kind", True), Order("qry_score")), ()),
+    ((Order("qry_rank", True, "grp"),), (GROUP,)),
+    ((Order("qry_weight", entity_alias="part"), Order("qry_big", True)), (PARTS,)),
 ]
 
 
@@ -66,11 +66,25 @@ def _identity(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _check_keyset_paging(query_world: Any) -> None:
-    columns = ("qry_name", "qry_qty", "qry_flag", "qry_day", "qry_price", "qry_when", "qry_kind", "qry_score", "qry_big")
+    columns = (
+        "qry_name",
+        "qry_qty",
+        "qry_flag",
+        "qry_day",
+        "qry_price",
+        "qry_when",
+        "qry_kind",
+        "qry_score",
+        "qry_big",
+    )
     for orders, links in SPECS:
         query = QueryExpression("qry_item", columns, links=links, orders=orders)
         full = query_world.run(query)
-        expected_count = len(query_world.data.items) + (len(query_world.data.parts) - len({p["qry_itemid"] for p in query_world.data.parts}) if links == (PARTS,) else 0)
+        expected_count = len(query_world.data.items) + (
+            len(query_world.data.parts) - len({p["qry_itemid"] for p in query_world.data.parts})
+            if links == (PARTS,)
+            else 0
+        )
         assert len(full) == expected_count
         assert len({_identity(row) for row in full}) == len(full)
         _assert_sorted(full, orders)
@@ -81,14 +95,16 @@ def _check_keyset_paging(query_world: Any) -> None:
 
 def _check_distinct_and_top(query_world: Any) -> None:
     items = query_world.data.items
-    distinct = QueryExpression("qry_item", ("qry_kind", "qry_flag"), orders=(O("qry_flag", True),), distinct=True)
+    distinct = QueryExpression(
+        "qry_item", ("qry_kind", "qry_flag"), orders=(Order("qry_flag", True),), distinct=True
+    )
     rows = _pages(query_world, distinct, 2)
     pairs = [(row["qry_kind"], row["qry_flag"]) for row in rows]
     assert sorted(pairs, key=repr) == sorted({(i["qry_kind"], i["qry_flag"]) for i in items}, key=repr)
     assert list(rows[0]) == ["qry_kind", "qry_flag"]
     _assert_sorted(rows, distinct.orders)
 
-    ordered = QueryExpression("qry_item", ("qry_qty",), orders=(O("qry_qty", True),))
+    ordered = QueryExpression("qry_item", ("qry_qty",), orders=(Order("qry_qty", True),))
     top = query_world.run(replace(ordered, top=5))
     assert top == query_world.run(ordered)[:5]
 

@@ -18,9 +18,19 @@ OMIT = object()
 
 
 def _accounts() -> list[dict[str, Any]]:
-    rows = [("Active customer", 0, 3, "Paris"), ("Inactive customer", 1, 3, "Oslo"), ("Active competitor", 0, 1, "Rome")]
+    rows = [
+        ("Active customer", 0, 3, "Paris"),
+        ("Inactive customer", 1, 3, "Oslo"),
+        ("Active competitor", 0, 1, "Rome"),
+    ]
     return [
-        {"accountid": uuid.UUID(int=index + 1), "name": name, "statecode": state, "customertypecode": kind, "address1_city": city}
+        {
+            "accountid": uuid.UUID(int=index + 1),
+            "name": name,
+            "statecode": state,
+            "customertypecode": kind,
+            "address1_city": city,
+        }
         for index, (name, state, kind, city) in enumerate(rows)
     ]
 
@@ -50,15 +60,27 @@ def _matches(project: dict[str, Any], account: dict[str, Any] | None) -> bool:
     if project["statecode"] != 0 or project["tst_budget"] is None or project["tst_budget"] < 0:
         return False
     deadline = project["tst_deadline"]
-    soon = deadline is not None and NOW <= deadline < datetime.combine(NOW.date() + timedelta(days=15), time(), UTC)
+    soon = deadline is not None and NOW <= deadline < datetime.combine(
+        NOW.date() + timedelta(days=15), time(), UTC
+    )
     regions = project["tst_regions"] not in (OMIT, [])
-    return project["tst_priority"] in (2, 3) or soon or (account is not None and account["customertypecode"] == 3 and regions)
+    return (
+        project["tst_priority"] in (2, 3)
+        or soon
+        or (account is not None and account["customertypecode"] == 3 and regions)
+    )
 
 
 def _order(project: dict[str, Any]) -> tuple[Any, ...]:
     priority, deadline = project["tst_priority"], project["tst_deadline"]
     # priority descending with nulls last; deadline ascending with nulls first; then the id
-    return (priority is None, -(priority or 0), deadline is not None, deadline or NOW, project["tst_projectid"].int)
+    return (
+        priority is None,
+        -(priority or 0),
+        deadline is not None,
+        deadline or NOW,
+        project["tst_projectid"].int,
+    )
 
 
 def test_active_projects_view_runs_as_a_query(solutions, fixture_solution) -> None:
@@ -70,7 +92,11 @@ def test_active_projects_view_runs_as_a_query(solutions, fixture_solution) -> No
     with solutions.engine.begin() as connection:
         connection.execute(insert(tables.tables["account"]), accounts)
         for project in projects:
-            connection.execute(insert(tables.tables["tst_project"]).values({k: v for k, v in project.items() if v is not OMIT}))
+            connection.execute(
+                insert(tables.tables["tst_project"]).values(
+                    {k: v for k, v in project.items() if v is not OMIT}
+                )
+            )
 
     view = model.views[("tst_project", "Active Projects")].metadata
     compiled = compile_query(model, tables, query_from_view(view), QueryContext(now=NOW))
@@ -79,7 +105,15 @@ def test_active_projects_view_runs_as_a_query(solutions, fixture_solution) -> No
 
     visible = {a["accountid"]: a for a in accounts if a["statecode"] == 0}  # the link's own filter
     expected = sorted((p for p in projects if _matches(p, visible.get(p["tst_accountid"]))), key=_order)
-    assert compiled.columns == ("tst_number", "tst_name", "tst_priority", "tst_deadline", "tst_projectid", "acct.name", "acct.address1_city")
+    assert compiled.columns == (
+        "tst_number",
+        "tst_name",
+        "tst_priority",
+        "tst_deadline",
+        "tst_projectid",
+        "acct.name",
+        "acct.address1_city",
+    )
     assert [row["tst_projectid"] for row in rows] == [p["tst_projectid"] for p in expected]
     for row, project in zip(rows, expected, strict=True):
         account = visible.get(project["tst_accountid"])

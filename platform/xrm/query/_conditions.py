@@ -67,7 +67,14 @@ _ALLOWED_KINDS: dict[Op, set[str]] = {
 _NO_VALUE = {Op.NULL, Op.NOT_NULL, Op.EQ_USERID, Op.NE_USERID, Op.EQ_BUSINESSID}
 _LISTS = {Op.IN, Op.NOT_IN}
 _DAY_COUNTS = {Op.LAST_X_DAYS, Op.NEXT_X_DAYS}
-_RAW_VALUES = _DAY_COUNTS | {Op.ON_OR_AFTER, Op.ON_OR_BEFORE, Op.UNDER, Op.EQ_OR_UNDER, Op.ABOVE, Op.EQ_OR_ABOVE}
+_RAW_VALUES = _DAY_COUNTS | {
+    Op.ON_OR_AFTER,
+    Op.ON_OR_BEFORE,
+    Op.UNDER,
+    Op.EQ_OR_UNDER,
+    Op.ABOVE,
+    Op.EQ_OR_ABOVE,
+}
 _HIERARCHY = {Op.UNDER, Op.EQ_OR_UNDER, Op.ABOVE, Op.EQ_OR_ABOVE}
 _EMPTY_MULTICHOICE = ("null", "[]")
 
@@ -101,7 +108,9 @@ class ConditionCompiler:
         if expression is None:
             return None
         parts = [self.condition(condition, resolve) for condition in expression.conditions]
-        parts += [clause for nested in expression.filters if (clause := self.filter(nested, resolve)) is not None]
+        parts += [
+            clause for nested in expression.filters if (clause := self.filter(nested, resolve)) is not None
+        ]
         if not parts:
             return None
         return and_(*parts) if expression.type == "and" else or_(*parts)
@@ -111,7 +120,9 @@ class ConditionCompiler:
         op = ConditionOperator(condition.operator)
         column = field.stored("filters")
         if field.kind not in _ALLOWED_KINDS[op]:
-            raise QueryError(f"{field.label}: operator '{op.value}' does not apply to a {field.kind} attribute")
+            raise QueryError(
+                f"{field.label}: operator '{op.value}' does not apply to a {field.kind} attribute"
+            )
         values = _checked_values(field, op, condition.values)
         if op in _SIMPLE:
             return _SIMPLE[op](column, values)
@@ -152,7 +163,11 @@ class ConditionCompiler:
             return column <= day if only_dates else column < start_of_day(day + timedelta(days=1))
         if op is Op.LAST_X_DAYS:
             first = today - timedelta(days=days)
-            return column.between(first, today) if only_dates else and_(column >= start_of_day(first), column <= now)
+            return (
+                column.between(first, today)
+                if only_dates
+                else and_(column >= start_of_day(first), column <= now)
+            )
         last = today + timedelta(days=days)
         if only_dates:
             return column.between(today, last)
@@ -173,7 +188,8 @@ class ConditionCompiler:
         )
         if entity is None or relationship is None or relationship.lookup is None or not field.is_primary_id:
             raise QueryError(
-                f"{field.label}: operator '{op.value}' needs the primary id of an entity with a hierarchical relationship"
+                f"{field.label}: operator '{op.value}' needs the primary id of an entity "
+                "with a hierarchical relationship"
             )
         try:
             node = to_uuid(value)
@@ -194,7 +210,11 @@ def _walk(table: Table, name: str, key: str, parent: str, value: Any, op: Op) ->
         nodes = select(anchor.c[key].label("node")).where(match).cte(name, recursive=True)
         return nodes.union(select(step.c[key]).where(step.c[parent] == nodes.c.node))
     start = anchor.c[key] if include_self else anchor.c[parent]
-    nodes = select(start.label("node")).where(anchor.c[key] == value, start.is_not(None)).cte(name, recursive=True)
+    nodes = (
+        select(start.label("node"))
+        .where(anchor.c[key] == value, start.is_not(None))
+        .cte(name, recursive=True)
+    )
     return nodes.union(select(step.c[parent]).where(step.c[key] == nodes.c.node, step.c[parent].is_not(None)))
 
 

@@ -111,7 +111,13 @@ class Source:
             return Field(self, attribute, "calculated", None)
         column = self.table.c[attribute]
         if kind is None:  # datetime and rollup: the stored type decides
-            kind = "date" if isinstance(column.type, Date) else "datetime" if isinstance(column.type, DateTime) else "number"
+            kind = (
+                "date"
+                if isinstance(column.type, Date)
+                else "datetime"
+                if isinstance(column.type, DateTime)
+                else "number"
+            )
         companions = (self.table.c[f"{attribute}type"],) if compiled.is_polymorphic else ()
         return Field(self, attribute, kind, column, companions, compiled.targets)
 
@@ -220,8 +226,8 @@ def _link_key(linked: LinkedSource) -> None:
         same = False
     if not same:
         raise QueryError(
-            f"link to '{link.entity}': {link.entity}.{link.from_attribute} and {linked.parent.name}.{link.to_attribute} "
-            "hold different kinds of values"
+            f"link to '{link.entity}': {link.entity}.{link.from_attribute} and "
+            f"{linked.parent.name}.{link.to_attribute} hold different kinds of values"
         )
 
 
@@ -230,7 +236,9 @@ def resolve_scope(model: Model, tables: MetaData, query: QueryExpression) -> Sco
     scope = Scope(_open(model, tables, query.entity, None))
     links = _all_links(query.links)
     if len(links) > MAX_LINK_ENTITIES:
-        raise QueryError(f"a query may join at most {MAX_LINK_ENTITIES} link-entities, this one has {len(links)}")
+        raise QueryError(
+            f"a query may join at most {MAX_LINK_ENTITIES} link-entities, this one has {len(links)}"
+        )
     aliases = _aliases(query.entity, links)
 
     def walk(parent: Source, children: tuple[LinkEntity, ...]) -> None:

@@ -29,7 +29,15 @@ from xrm.query._paging import SortKey, after, decode_cursor, encode_cursor, fing
 from xrm.query._scope import MAX_LINK_ENTITIES, Field, Scope, Source, resolve_scope
 from xrm.query.expression import OrderExpression, QueryError, QueryExpression
 
-__all__ = ["MAX_LINK_ENTITIES", "MAX_PAGE_SIZE", "Predicate", "QueryContext", "QueryPage", "CompiledQuery", "compile_query"]
+__all__ = [
+    "MAX_LINK_ENTITIES",
+    "MAX_PAGE_SIZE",
+    "Predicate",
+    "QueryContext",
+    "QueryPage",
+    "CompiledQuery",
+    "compile_query",
+]
 
 MAX_PAGE_SIZE = 5000  # Dataverse's limit
 
@@ -92,7 +100,9 @@ class CompiledQuery:
 def _check_paging(query: QueryExpression) -> None:
     for name in ("page_size", "top"):
         value = getattr(query, name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE
+        ):
             raise QueryError(f"'{name}' must be a whole number from 1 to {MAX_PAGE_SIZE}, got {value!r}")
     if query.top is not None and (query.page_size is not None or query.cursor is not None):
         raise QueryError("'top' cannot be combined with paging ('page_size', 'cursor')")
@@ -113,11 +123,17 @@ def _join(scope: Scope, conditions: ConditionCompiler, predicate: Predicate | No
             if alias is None:
                 return _source.field(attribute)
             if alias not in available:
-                raise QueryError(f"link '{_source.alias}': its criteria name '{alias}', which is not joined before it")
+                raise QueryError(
+                    f"link '{_source.alias}': its criteria name '{alias}', which is not joined before it"
+                )
             return available[alias].field(attribute)
 
         parts = [source.table.c[link.from_attribute] == linked.parent.table.c[link.to_attribute]]
-        parts += [clause for clause in (conditions.filter(link.criteria, resolve), _guard(predicate, source)) if clause is not None]
+        parts += [
+            clause
+            for clause in (conditions.filter(link.criteria, resolve), _guard(predicate, source))
+            if clause is not None
+        ]
         joined = joined.join(source.table, and_(*parts), isouter=link.join == "outer")
     return joined
 
@@ -126,9 +142,15 @@ def _guard(predicate: Predicate | None, source: Source) -> ColumnElement[bool] |
     return None if predicate is None else predicate(source.name, source.table)
 
 
-def _where(scope: Scope, query: QueryExpression, conditions: ConditionCompiler, predicate: Predicate | None) -> ColumnElement[bool] | None:
+def _where(
+    scope: Scope, query: QueryExpression, conditions: ConditionCompiler, predicate: Predicate | None
+) -> ColumnElement[bool] | None:
     resolve: Resolver = lambda attribute, alias: scope.source(alias).field(attribute)  # noqa: E731
-    parts = [clause for clause in (conditions.filter(query.criteria, resolve), _guard(predicate, scope.root)) if clause is not None]
+    parts = [
+        clause
+        for clause in (conditions.filter(query.criteria, resolve), _guard(predicate, scope.root))
+        if clause is not None
+    ]
     return and_(*parts) if parts else None
 
 
@@ -155,24 +177,37 @@ def _label_of(outputs: dict[str, ColumnElement[Any]], column: ColumnElement[Any]
     return next((label for label, candidate in outputs.items() if candidate is column), None)
 
 
-def _record_keys(scope: Scope, query: QueryExpression, outputs: dict[str, ColumnElement[Any]]) -> list[SortKey]:
+def _record_keys(
+    scope: Scope, query: QueryExpression, outputs: dict[str, ColumnElement[Any]]
+) -> list[SortKey]:
     """Orders, then tiebreakers: the root's primary id and that of every row-repeating link-entity."""
     keys: list[SortKey] = []
     hidden = iter(f"_key{index}" for index in range(10_000))
     for order in query.orders:
         found, column = _order_field(scope, order)
-        keys.append(SortKey(_label_of(outputs, column) or next(hidden), column, order.descending, found.label))
+        keys.append(
+            SortKey(_label_of(outputs, column) or next(hidden), column, order.descending, found.label)
+        )
     tiebreakers = list(scope.root.primary_key)
     for linked in scope.links:
         if linked.multiplies_rows:
             tiebreakers += linked.source.primary_key
     for column in tiebreakers:
         if all(key.expression is not column for key in keys):
-            keys.append(SortKey(_label_of(outputs, column) or next(hidden), column, False, f"{column.table.name}.{column.name}"))
+            keys.append(
+                SortKey(
+                    _label_of(outputs, column) or next(hidden),
+                    column,
+                    False,
+                    f"{column.table.name}.{column.name}",
+                )
+            )
     return keys
 
 
-def _record_statement(scope: Scope, query: QueryExpression, joined: FromClause, where: ColumnElement[bool] | None) -> tuple[Select[Any], tuple[str, ...], list[SortKey]]:
+def _record_statement(
+    scope: Scope, query: QueryExpression, joined: FromClause, where: ColumnElement[bool] | None
+) -> tuple[Select[Any], tuple[str, ...], list[SortKey]]:
     outputs = _record_columns(scope, query, with_id=True)
     keys = _record_keys(scope, query, outputs)
     selected = [column.label(label) for label, column in outputs.items()]
@@ -181,14 +216,20 @@ def _record_statement(scope: Scope, query: QueryExpression, joined: FromClause, 
     return (statement if where is None else statement.where(where)), tuple(outputs), keys
 
 
-def _over(subquery: Any, labels: list[str], orders: list[tuple[str, bool]], tiebreakers: list[str]) -> tuple[Select[Any], list[SortKey]]:
+def _over(
+    subquery: Any, labels: list[str], orders: list[tuple[str, bool]], tiebreakers: list[str]
+) -> tuple[Select[Any], list[SortKey]]:
     """A select of every column of ``subquery``, in a total order on its labels."""
     keys = [SortKey(label, subquery.c[label], descending, label) for label, descending in orders]
-    keys += [SortKey(label, subquery.c[label], False, label) for label in tiebreakers if label not in dict(orders)]
+    keys += [
+        SortKey(label, subquery.c[label], False, label) for label in tiebreakers if label not in dict(orders)
+    ]
     return select(*(subquery.c[label] for label in labels)), keys
 
 
-def _distinct_statement(scope: Scope, query: QueryExpression, joined: FromClause, where: ColumnElement[bool] | None) -> tuple[Select[Any], tuple[str, ...], list[SortKey]]:
+def _distinct_statement(
+    scope: Scope, query: QueryExpression, joined: FromClause, where: ColumnElement[bool] | None
+) -> tuple[Select[Any], tuple[str, ...], list[SortKey]]:
     if query.columns is None:
         raise QueryError("a distinct query needs explicit 'columns'")
     outputs = _record_columns(scope, query, with_id=False)
@@ -208,13 +249,17 @@ def _distinct_statement(scope: Scope, query: QueryExpression, joined: FromClause
     return statement, tuple(outputs), keys
 
 
-def _aggregate_statement(scope: Scope, query: QueryExpression, joined: FromClause, where: ColumnElement[bool] | None) -> tuple[Select[Any], tuple[str, ...], list[SortKey]]:
+def _aggregate_statement(
+    scope: Scope, query: QueryExpression, joined: FromClause, where: ColumnElement[bool] | None
+) -> tuple[Select[Any], tuple[str, ...], list[SortKey]]:
     subquery, group_labels = grouped_subquery(scope, query, joined, where)
     labels = list(subquery.c.keys())
     orders = []
     for order in query.orders:
         if order.entity_alias is not None or order.attribute not in labels:
-            raise QueryError(f"an aggregate query orders by its aliases ({', '.join(labels)}), not by '{order.attribute}'")
+            raise QueryError(
+                f"an aggregate query orders by its aliases ({', '.join(labels)}), not by '{order.attribute}'"
+            )
         orders.append((order.attribute, order.descending))
     statement, keys = _over(subquery, labels, orders, group_labels)
     return statement, tuple(labels), keys
@@ -237,7 +282,13 @@ def compile_query(
     conditions = ConditionCompiler(model, tables, context or QueryContext())
     joined = _join(scope, conditions, predicate)
     where = _where(scope, query, conditions, predicate)
-    build = _aggregate_statement if query.is_aggregate else _distinct_statement if query.distinct else _record_statement
+    build = (
+        _aggregate_statement
+        if query.is_aggregate
+        else _distinct_statement
+        if query.distinct
+        else _record_statement
+    )
     statement, columns, keys = build(scope, query, joined, where)
     query_fingerprint = fingerprint(query.entity, keys)
     if query.cursor is not None:

@@ -239,4 +239,3 @@ def query_from_view(view: ViewMetadata, *, page_size: int | None = None) -> Quer
         orders=tuple(OrderExpression(order.attribute, order.descending) for order in view.order),
         page_size=page_size,
     )
-
