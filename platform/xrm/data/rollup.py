@@ -114,17 +114,52 @@ def _contribution(spec: RollupSpec, row: Row | None) -> tuple[uuid.UUID | None, 
 
 
 def on_change(env: Environment, connection: Connection, entity: CompiledEntity, old: Row | None, new: Row | None) -> None:
-    """Apply the rollup effects of one row going from ``old`` to ``new`` (None: absent)."""
+    """Apply the rollup effects of one row going from ``old`` to ``new`` (None: absent).
+
+    count, sum and avg deltas for one parent record are folded into a single UPDATE.
+    """
+    deltas: dict[tuple[str, uuid.UUID, str | None], dict[str, Any]] = {}
     for spec in rollups_over(env, entity.logical_name):
         old_parent, old_value = _contribution(spec, old)
         new_parent, new_value = _contribution(spec, new)
         if (old_parent, old_value) == (new_parent, new_value):
             continue
-        if old_parent is not None:
-            _apply(env, connection, spec, old_parent, old_value, removing=True)
-        if new_parent is not None:
-            _apply(env, connection, spec, new_parent, new_value, removing=False)
+        for parent, value, sign in ((old_parent, old_value, -1), (new_parent, new_value, 1)):
+            if parent is None:
+                continue
+            if spec.aggregate in ("min", "max"):
+                _apply(env, connection, spec, parent, value, removing=sign < 0)
+                continue
+            bucket = deltas.setdefault((spec.parent, parent, spec.hierarchy_lookup), {})
+            amount = sign * (Decimal(str(value)) if spec.aggregate != "count" else 1)
+            if spec.aggregate == "avg":
+                bucket[f"{spec.attribute}_sum"] = bucket.get(f"{spec.attribute}_sum", 0) + amount
+                bucket[f"{spec.attribute}_count"] = bucket.get(f"{spec.attribute}_count", 0) + sign
+                bucket.setdefault("_averages", set()).add(spec.attribute)
+            else:
+                bucket[spec.attribute] = bucket.get(spec.attribute, 0) + amount
+    for (parent_entity, parent_id, hierarchy), bucket in deltas.items():
+        _add_deltas(env, connection, parent_entity, parent_id, hierarchy, bucket)
     _move_subtree(env, connection, entity, old, new)
+
+
+def _add_deltas(env: Environment, connection: Connection, entity: str, record: uuid.UUID, hierarchy: str | None, bucket: dict[str, Any]) -> None:
+    table = env.table(entity)
+    pk = table.c[env.model.entity(entity).primary_id]
+    averages = bucket.pop("_averages", set())
+    values: dict[Any, Any] = {table.c[name]: func.coalesce(table.c[name], 0) + delta for name, delta in bucket.items() if delta}
+    sqlite = connection.dialect.name == "sqlite"
+    for name in averages:
+        total = func.coalesce(table.c[f"{name}_sum"], 0) + bucket.get(f"{name}_sum", 0)
+        count = func.coalesce(table.c[f"{name}_count"], 0) + bucket.get(f"{name}_count", 0)
+        values[table.c[name]] = (total * 1.0 if sqlite else total) / func.nullif(count, 0)
+    if not values:
+        return
+    targets = [record]
+    if hierarchy is not None:
+        probe = RollupSpec(entity, "", "", "", False, "count", None, (), hierarchy)
+        targets = _ancestors(env, connection, probe, record)
+    connection.execute(update(table).where(pk.in_(targets)).values(values))
 
 
 def _ancestors(env: Environment, connection: Connection, spec: RollupSpec, start: uuid.UUID) -> list[uuid.UUID]:

@@ -5,7 +5,6 @@ from xrm.query.compiler import (
     MAX_PAGE_SIZE,
     CompiledQuery,
     Predicate,
-    QueryContext,
     QueryPage,
     compile_query,
 )
@@ -17,6 +16,7 @@ from xrm.query.expression import (
     GroupBy,
     LinkEntity,
     OrderExpression,
+    QueryContext,
     QueryError,
     QueryExpression,
     query_from_view,

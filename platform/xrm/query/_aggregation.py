@@ -121,7 +121,13 @@ def _aggregate(function: str, argument: ColumnElement[Any] | None) -> ColumnElem
         return cast(func.avg(argument), Double)
     if function == "sum" and isinstance(argument.type, Integer):  # PostgreSQL sums bigint as numeric
         return cast(func.sum(argument), BigInteger)
-    return getattr(func, function)(argument)
+    return (
+        func.sum(argument)
+        if function == "sum"
+        else func.min(argument)
+        if function == "min"
+        else func.max(argument)
+    )
 
 
 def _check_shape(query: QueryExpression, scope: Scope) -> None:
@@ -154,8 +160,8 @@ def grouped_subquery(
         argument.label(f"a{index}") for index, argument in enumerate(arguments) if argument is not None
     ]
     row_columns = keys + labelled or [scope.root.primary_key[0].label("r")]
-    rows = select(*row_columns).select_from(joined)
-    rows = (rows if where is None else rows.where(where)).subquery("xrm_rows")
+    inner = select(*row_columns).select_from(joined)
+    rows = (inner if where is None else inner.where(where)).subquery("xrm_rows")
     outputs = [rows.c[f"g{index}"].label(group.alias) for index, group in enumerate(query.group_by)]
     for index, (aggregate, argument) in enumerate(zip(query.aggregates, arguments, strict=True)):
         column = None if argument is None else rows.c[f"a{index}"]

@@ -26,7 +26,13 @@ from sqlalchemy import CTE, ColumnElement, MetaData, Table, Text, and_, cast, or
 from xrm.metadata import Model
 from xrm.query._scope import Field
 from xrm.query._values import coerce_value, start_of_day, to_date, to_utc, to_uuid
-from xrm.query.expression import ConditionExpression, ConditionOperator, FilterExpression, QueryError
+from xrm.query.expression import (
+    ConditionExpression,
+    ConditionOperator,
+    FilterExpression,
+    QueryContext,
+    QueryError,
+)
 
 __all__ = ["ConditionCompiler", "Resolver"]
 
@@ -97,7 +103,7 @@ _SIMPLE: dict[Op, Callable[[Any, Sequence[Any]], Clause]] = {
 class ConditionCompiler:
     """Compiles the filters of one query; it numbers the hierarchy CTEs it creates."""
 
-    def __init__(self, model: Model, tables: MetaData, context: Any) -> None:
+    def __init__(self, model: Model, tables: MetaData, context: QueryContext) -> None:
         self.model = model
         self.tables = tables
         self.context = context
@@ -136,7 +142,7 @@ class ConditionCompiler:
 
     # --- operators with context ----------------------------------------------------------------
 
-    def _current(self, field: Field, column: Any, op: Op) -> Clause:
+    def _current(self, field: Field, column: ColumnElement[Any], op: Op) -> Clause:
         target, value = ("businessunit", self.context.business_unit_id)
         if op is not Op.EQ_BUSINESSID:
             target, value = ("systemuser", self.context.user_id)
@@ -146,7 +152,7 @@ class ConditionCompiler:
             raise QueryError(f"operator '{op.value}' needs a {target} in the query context")
         return column != value if op is Op.NE_USERID else column == value
 
-    def _dates(self, field: Field, column: Any, op: Op, value: Any) -> Clause:
+    def _dates(self, field: Field, column: ColumnElement[Any], op: Op, value: Any) -> Clause:
         now = to_utc(self.context.now)
         today = now.date()
         only_dates = field.kind == "date"
@@ -242,7 +248,7 @@ def _checked_values(field: Field, op: Op, values: tuple[Any, ...]) -> tuple[Any,
     return tuple(coerce_value(field, value) for value in values)
 
 
-def _null(field: Field, column: Any, is_null: bool) -> Clause:
+def _null(field: Field, column: ColumnElement[Any], is_null: bool) -> Clause:
     if field.kind != "multichoice":
         return column.is_(None) if is_null else column.is_not(None)
     text = cast(column, Text)

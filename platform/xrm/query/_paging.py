@@ -37,12 +37,12 @@ class SortKey:
     """One sort key: the output label it is read back from, the expression, its direction, and what it is."""
 
     label: str
-    expression: ColumnElement  # type: ignore[type-arg]
+    expression: ColumnElement[Any]
     descending: bool = False
     name: str = ""  # the attribute or alias sorted by; identifies the ordering in cursors
 
 
-def order_clauses(keys: Sequence[SortKey]) -> list[ColumnElement]:  # type: ignore[type-arg]
+def order_clauses(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
     """ORDER BY with nulls lowest: ``NULLS FIRST`` ascending, ``NULLS LAST`` descending."""
     return [
         key.expression.desc().nulls_last() if key.descending else key.expression.asc().nulls_first()

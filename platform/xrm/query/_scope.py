@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, Date, DateTime, FromClause, MetaData, Table
 
@@ -44,8 +45,8 @@ class Field:
     source: Source
     name: str
     kind: str  # text number choice boolean multichoice uuid lookup date datetime calculated
-    column: ColumnElement | None  # type: ignore[type-arg]  # None: calculated, nothing stored
-    companions: tuple[ColumnElement, ...] = ()  # type: ignore[type-arg]
+    column: ColumnElement[Any] | None  # None: calculated, nothing stored
+    companions: tuple[ColumnElement[Any], ...] = ()
     targets: tuple[str, ...] = ()
 
     @property
@@ -60,7 +61,7 @@ class Field:
         entity = self.source.entity
         return entity is not None and self.name == entity.primary_id
 
-    def stored(self, purpose: str) -> ColumnElement:  # type: ignore[type-arg]
+    def stored(self, purpose: str) -> ColumnElement[Any]:
         """The value column, or a clear error for a calculated attribute."""
         if self.column is None:
             raise QueryError(
@@ -86,7 +87,7 @@ class Source:
         return "" if self.alias is None else f"{self.alias}."
 
     @property
-    def primary_key(self) -> tuple[ColumnElement, ...]:  # type: ignore[type-arg]
+    def primary_key(self) -> tuple[ColumnElement[Any], ...]:
         if self.entity is not None:
             return (self.table.c[self.entity.primary_id],)
         return tuple(self.table.c[name] for name in self._intersect_targets())
@@ -121,7 +122,7 @@ class Source:
         companions = (self.table.c[f"{attribute}type"],) if compiled.is_polymorphic else ()
         return Field(self, attribute, kind, column, companions, compiled.targets)
 
-    def output_columns(self, names: tuple[str, ...] | None) -> list[tuple[str, ColumnElement]]:  # type: ignore[type-arg]
+    def output_columns(self, names: tuple[str, ...] | None) -> list[tuple[str, ColumnElement[Any]]]:
         """``(label, column)`` for the named attributes; ``None`` means every stored column."""
         if names is None:
             return [(self.prefix + column.name, column) for column in self.table.c]

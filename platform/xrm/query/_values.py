@@ -113,7 +113,7 @@ def _str(value: Any) -> str:
 
 
 # Most specific first: Float is a Numeric, BigInteger an Integer, DateTime is not a Date.
-_CONVERTERS: list[tuple[type[TypeEngine], Callable[[Any], Any]]] = [  # type: ignore[type-arg]
+_CONVERTERS: list[tuple[type[TypeEngine[Any]], Callable[[Any], Any]]] = [
     (Uuid, to_uuid),
     (Boolean, _bool),
     (BigInteger, _int),

@@ -14,10 +14,8 @@ outer link to a row the caller may not read comes back as null columns, as in Da
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, FromClause, MetaData, Select, and_, select
@@ -27,13 +25,12 @@ from xrm.query._aggregation import grouped_subquery
 from xrm.query._conditions import ConditionCompiler, Resolver
 from xrm.query._paging import SortKey, after, decode_cursor, encode_cursor, fingerprint, order_clauses
 from xrm.query._scope import MAX_LINK_ENTITIES, Field, Scope, Source, resolve_scope
-from xrm.query.expression import OrderExpression, QueryError, QueryExpression
+from xrm.query.expression import OrderExpression, QueryContext, QueryError, QueryExpression
 
 __all__ = [
     "MAX_LINK_ENTITIES",
     "MAX_PAGE_SIZE",
     "Predicate",
-    "QueryContext",
     "QueryPage",
     "CompiledQuery",
     "compile_query",
@@ -43,15 +40,6 @@ MAX_PAGE_SIZE = 5000  # Dataverse's limit
 
 Predicate = Callable[[str, FromClause], "ColumnElement[bool] | None"]
 """``predicate(entity, table_or_alias)`` -> an extra row filter for that table, or ``None``."""
-
-
-@dataclass(frozen=True)
-class QueryContext:
-    """Who asks and when: feeds ``eq_userid``, ``ne_userid``, ``eq_businessid`` and the date operators."""
-
-    user_id: uuid.UUID | None = None
-    business_unit_id: uuid.UUID | None = None
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -238,6 +226,14 @@ def _distinct_statement(
             raise QueryError(f"'{label}' is a multichoice attribute; it cannot be part of a distinct query")
     inner = select(*(column.label(label) for label, column in outputs.items())).distinct().select_from(joined)
     subquery = (inner if where is None else inner.where(where)).subquery("xrm_distinct")
+    statement, keys = _over(subquery, list(outputs), _distinct_orders(scope, query, outputs), list(outputs))
+    return statement, tuple(outputs), keys
+
+
+def _distinct_orders(
+    scope: Scope, query: QueryExpression, outputs: dict[str, ColumnElement[Any]]
+) -> list[tuple[str, bool]]:
+    """A distinct query sorts on its output labels, so each order must be one of its columns."""
     orders = []
     for order in query.orders:
         found, column = _order_field(scope, order)
@@ -245,8 +241,7 @@ def _distinct_statement(
         if label is None:
             raise QueryError(f"{found.label}: a distinct query can only order by its columns")
         orders.append((label, order.descending))
-    statement, keys = _over(subquery, list(outputs), orders, list(outputs))
-    return statement, tuple(outputs), keys
+    return orders
 
 
 def _aggregate_statement(

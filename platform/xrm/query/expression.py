@@ -7,8 +7,10 @@ operator may be given by its name (``"eq"``), so expressions can be built from J
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from xrm.errors import XrmError
@@ -31,6 +33,7 @@ __all__ = [
     "AggregateFunction",
     "GroupBy",
     "DateGrouping",
+    "QueryContext",
     "QueryExpression",
     "query_from_view",
 ]
@@ -149,6 +152,15 @@ class GroupBy:
     def __post_init__(self) -> None:
         if self.date_grouping is not None and self.date_grouping not in _DATE_GROUPINGS:
             raise QueryError(f"group by '{self.alias}': unknown date grouping '{self.date_grouping}'")
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """Who asks and when: feeds ``eq_userid``, ``ne_userid``, ``eq_businessid`` and the date operators."""
+
+    user_id: uuid.UUID | None = None
+    business_unit_id: uuid.UUID | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Performance harness (run as modules: ``python -m benchmarks.pipeline``)."""
