@@ -22,8 +22,7 @@ import yaml
 from sqlalchemy import Engine, MetaData, insert
 
 from xrm.metadata import Model, compile_model
-from xrm.query import CompiledQuery, QueryContext, QueryExpression, compile_query
-from xrm.query.compiler import Predicate
+from xrm.query import CompiledQuery, Predicate, QueryContext, QueryExpression, compile_query
 from xrm.schema import build_tables
 from xrm.solution import load_definition, system_layer_path
 

@@ -231,6 +231,8 @@ def _check_operators_and_nested_filters(query_world: Any) -> None:
     for name, criteria, predicate in _cases(query_world) + _nested():
         expected = {item["qry_itemid"] for item in query_world.data.items if predicate(item)}
         actual = _ids(query_world, criteria)
+        if not 0 < len(expected) < len(query_world.data.items) and name != "empty filter":
+            failures.append(f"{name}: the data set does not tell matching rows from others")
         if actual != expected:
             failures.append(f"{name}: {len(actual - expected)} unexpected, {len(expected - actual)} missing")
     assert not failures, "\n".join(failures)

@@ -169,3 +169,20 @@ def test_security_predicate_applies_to_root_and_every_link(query_world) -> None:
     inner = QueryExpression("qry_item", ("qry_name",), links=(_group_link("inner"),))
     kept = {i for i, cells in expected.items() if cells[0] is not None}
     assert set(_by_id(query_world.run(inner, predicate=predicate))) == kept
+
+
+def test_generated_aliases_are_unique(offline_query) -> None:
+    """Links without an alias are named ``<entity><n>``, even when one link object is used twice."""
+    nested = LinkEntity("qry_category", "qry_categoryid", "qry_categoryid", columns=("qry_name",))
+    link = LinkEntity(
+        "qry_group", "qry_groupid", "qry_groupid", "outer", columns=("qry_name",), links=(nested,)
+    )
+    compiled = offline_query.compile(QueryExpression("qry_item", ("qry_name",), links=(link, link)))
+    assert compiled.columns == (
+        "qry_name",
+        "qry_itemid",
+        "qry_group1.qry_name",
+        "qry_category1.qry_name",
+        "qry_group2.qry_name",
+        "qry_category2.qry_name",
+    )

@@ -13,6 +13,8 @@ Semantics worth knowing:
 - A multichoice attribute is null when it is SQL NULL, JSON ``null`` or an empty list.
 - Hierarchy operators take the primary id of an entity with a hierarchical (self-referential)
   relationship and walk it with a recursive CTE; ``UNION`` (not ``UNION ALL``) stops at cycles.
+  The walk itself ignores the security predicate (a hidden record still links its descendants);
+  the rows returned are filtered by it as usual.
 """
 
 from __future__ import annotations

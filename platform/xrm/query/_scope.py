@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, DateTime, FromClause, MetaData, Table
+from sqlalchemy.types import TypeEngine
 
 from xrm.metadata import CompiledEntity, CompiledRelationship, Model
 from xrm.query.expression import LinkEntity, QueryError, QueryExpression
+from xrm.schema import attribute_columns
 
 __all__ = ["Field", "Source", "LinkedSource", "Scope", "resolve_scope", "MAX_LINK_ENTITIES"]
 
@@ -34,7 +36,6 @@ _KIND_BY_TYPE = {
     "customer": "lookup",
     "owner": "lookup",
     "regarding": "lookup",
-    "calculated": "calculated",
 }
 
 
@@ -78,6 +79,7 @@ class Source:
     name: str
     alias: str | None
     table: FromClause
+    model: Model
     entity: CompiledEntity | None = None
     intersect: CompiledRelationship | None = None
 
@@ -107,20 +109,12 @@ class Source:
         if compiled is None:
             where = f"entity {self.name}" if self.alias is None else f"link-entity {self.alias} ({self.name})"
             raise QueryError(f"{where} has no attribute '{attribute}'")
-        kind = _KIND_BY_TYPE.get(compiled.type)
-        if compiled.type == "calculated":
+        # The schema layer decides which columns store an attribute (none for a calculated one).
+        columns = [self.table.c[spec.name] for spec in attribute_columns(self.model, self.entity, compiled)]
+        if not columns:
             return Field(self, attribute, "calculated", None)
-        column = self.table.c[attribute]
-        if kind is None:  # datetime and rollup: the stored type decides
-            kind = (
-                "date"
-                if isinstance(column.type, Date)
-                else "datetime"
-                if isinstance(column.type, DateTime)
-                else "number"
-            )
-        companions = (self.table.c[f"{attribute}type"],) if compiled.is_polymorphic else ()
-        return Field(self, attribute, kind, column, companions, compiled.targets)
+        kind = _KIND_BY_TYPE.get(compiled.type) or _stored_kind(columns[0].type)
+        return Field(self, attribute, kind, columns[0], tuple(columns[1:]), compiled.targets)
 
     def output_columns(self, names: tuple[str, ...] | None) -> list[tuple[str, ColumnElement[Any]]]:
         """``(label, column)`` for the named attributes; ``None`` means every stored column."""
@@ -133,6 +127,13 @@ class Source:
             for part in (column, *found.companions):
                 result.append((self.prefix + part.name, part))
         return result
+
+
+def _stored_kind(column_type: TypeEngine[Any]) -> str:
+    """The kind of a datetime or rollup attribute, from the type of its column."""
+    if isinstance(column_type, Date):
+        return "date"
+    return "datetime" if isinstance(column_type, DateTime) else "number"
 
 
 @dataclass(frozen=True)
@@ -178,10 +179,10 @@ def _open(model: Model, tables: MetaData, name: str, alias: str | None) -> Sourc
     entity = model.entities.get(name)
     if entity is not None:
         table = _table(tables, name)
-        return Source(name, alias, table if alias is None else table.alias(alias), entity=entity)
+        return Source(name, alias, table if alias is None else table.alias(alias), model, entity=entity)
     for relationship in model.relationships.values():
         if relationship.kind == "many_to_many" and relationship.intersect == name:
-            return Source(name, alias, _table(tables, name).alias(alias), intersect=relationship)
+            return Source(name, alias, _table(tables, name).alias(alias), model, intersect=relationship)
     raise QueryError(f"unknown entity '{name}'")
 
 
@@ -192,8 +193,8 @@ def _all_links(links: tuple[LinkEntity, ...]) -> list[LinkEntity]:
     return found
 
 
-def _aliases(root: str, links: list[LinkEntity]) -> dict[int, str]:
-    """Each link's alias by ``id(link)``: the given one, else ``<entity><n>`` with the first free ``n``."""
+def _aliases(root: str, links: list[LinkEntity]) -> list[str]:
+    """Each link's alias, depth-first: the given one, else ``<entity><n>`` with the first free ``n``."""
     taken = {root}
     for link in links:
         if link.alias is None:
@@ -205,14 +206,14 @@ def _aliases(root: str, links: list[LinkEntity]) -> dict[int, str]:
         if link.alias in taken:
             raise QueryError(f"link-entity alias '{link.alias}' is used twice")
         taken.add(link.alias)
-    aliases = {}
+    aliases = []
     for link in links:
         alias = link.alias
         number = 1
         while alias is None or (link.alias is None and alias in taken):
             alias, number = f"{link.entity}{number}", number + 1
         taken.add(alias)
-        aliases[id(link)] = alias
+        aliases.append(alias)
     return aliases
 
 
@@ -240,11 +241,11 @@ def resolve_scope(model: Model, tables: MetaData, query: QueryExpression) -> Sco
         raise QueryError(
             f"a query may join at most {MAX_LINK_ENTITIES} link-entities, this one has {len(links)}"
         )
-    aliases = _aliases(query.entity, links)
+    aliases = iter(_aliases(query.entity, links))  # consumed in the same depth-first order
 
     def walk(parent: Source, children: tuple[LinkEntity, ...]) -> None:
         for link in children:
-            alias = aliases[id(link)]
+            alias = next(aliases)
             linked = LinkedSource(link, _open(model, tables, link.entity, alias), parent)
             _link_key(linked)
             scope.links.append(linked)

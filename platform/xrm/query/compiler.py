@@ -14,6 +14,7 @@ outer link to a row the caller may not read comes back as null columns, as in Da
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,7 @@ __all__ = [
 
 MAX_PAGE_SIZE = 5000  # Dataverse's limit
 
-Predicate = Callable[[str, FromClause], "ColumnElement[bool] | None"]
+Predicate = Callable[[str, FromClause], ColumnElement[bool] | None]
 """``predicate(entity, table_or_alias)`` -> an extra row filter for that table, or ``None``."""
 
 
@@ -170,7 +171,7 @@ def _record_keys(
 ) -> list[SortKey]:
     """Orders, then tiebreakers: the root's primary id and that of every row-repeating link-entity."""
     keys: list[SortKey] = []
-    hidden = iter(f"_key{index}" for index in range(10_000))
+    hidden = (f"_key{index}" for index in itertools.count())
     for order in query.orders:
         found, column = _order_field(scope, order)
         keys.append(
@@ -277,13 +278,11 @@ def compile_query(
     conditions = ConditionCompiler(model, tables, context or QueryContext())
     joined = _join(scope, conditions, predicate)
     where = _where(scope, query, conditions, predicate)
-    build = (
-        _aggregate_statement
-        if query.is_aggregate
-        else _distinct_statement
-        if query.distinct
-        else _record_statement
-    )
+    build = _record_statement
+    if query.is_aggregate:
+        build = _aggregate_statement
+    elif query.distinct:
+        build = _distinct_statement
     statement, columns, keys = build(scope, query, joined, where)
     query_fingerprint = fingerprint(query.entity, keys)
     if query.cursor is not None:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from xrm.errors import XrmError
 from xrm.metadata.components import (
@@ -41,8 +41,8 @@ __all__ = [
 AggregateFunction = Literal["count", "count_column", "count_distinct", "sum", "avg", "min", "max"]
 DateGrouping = Literal["year", "quarter", "month", "week", "day"]
 
-_AGGREGATE_FUNCTIONS = frozenset({"count", "count_column", "count_distinct", "sum", "avg", "min", "max"})
-_DATE_GROUPINGS = frozenset({"year", "quarter", "month", "week", "day"})
+_AGGREGATE_FUNCTIONS = frozenset(get_args(AggregateFunction))
+_DATE_GROUPINGS = frozenset(get_args(DateGrouping))
 
 
 class QueryError(XrmError):
@@ -87,10 +87,6 @@ class FilterExpression:
             raise QueryError(f"filter type must be 'and' or 'or', not '{self.type}'")
         _freeze(self, "conditions", self.conditions)
         _freeze(self, "filters", self.filters)
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.conditions and all(nested.is_empty for nested in self.filters)
 
 
 @dataclass(frozen=True)
