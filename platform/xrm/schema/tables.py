@@ -84,7 +84,7 @@ def _scalar_type(meta) -> TypeEngine | None:  # type: ignore[no-untyped-def, typ
     if kind == "datetime":
         return Date() if meta.behavior.value == "date_only" else DateTime(timezone=True)
     if kind == "multichoice":
-        return JSON()
+        return JSON(none_as_null=True)
     if kind == "uniqueidentifier":
         return Uuid()
     return None
