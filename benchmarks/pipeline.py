@@ -47,7 +47,14 @@ def bench_creates(env, rows: int, batch: int) -> tuple[float, float]:  # type: i
     started = time.perf_counter()
     for start in range(0, rows, batch):
         requests = [
-            CreateRequest(Entity("bch_order", bch_name=f"o{n}", bch_amount=Decimal(n % 100), bch_customerid=EntityReference("bch_customer", customers[n % 10])))
+            CreateRequest(
+                Entity(
+                    "bch_order",
+                    bch_name=f"o{n}",
+                    bch_amount=Decimal(n % 100),
+                    bch_customerid=EntityReference("bch_customer", customers[n % 10]),
+                )
+            )
             for n in range(start, min(rows, start + batch))
         ]
         service.execute_multiple(requests, transactional=True)
@@ -58,8 +65,16 @@ def bench_creates(env, rows: int, batch: int) -> tuple[float, float]:  # type: i
     started = time.perf_counter()
     for start in range(0, rows, batch):
         values = [
-            {"bch_orderid": uuid.uuid4(), "bch_name": f"o{n}", "bch_amount": Decimal(n % 100), "bch_customerid": customers[n % 10],
-             "bch_number": f"RAW-{n:08d}", "createdon": now, "modifiedon": now, "versionnumber": 1}  # fmt: skip
+            {
+                "bch_orderid": uuid.uuid4(),
+                "bch_name": f"o{n}",
+                "bch_amount": Decimal(n % 100),
+                "bch_customerid": customers[n % 10],
+                "bch_number": f"RAW-{n:08d}",
+                "createdon": now,
+                "modifiedon": now,
+                "versionnumber": 1,
+            }  # fmt: skip
             for n in range(start, min(rows, start + batch))
         ]
         with env.engine.begin() as connection:
@@ -78,8 +93,16 @@ def bench_siblings(env, big: int, samples: int) -> tuple[float, float]:  # type:
     for parent, count in ((small_parent, 10), (big_parent, big)):
         for start in range(0, count, 5000):
             values = [
-                {"bch_orderid": uuid.uuid4(), "bch_name": "s", "bch_amount": Decimal(1), "bch_customerid": parent,
-                 "bch_number": f"SIB-{parent.hex[:6]}-{n}", "createdon": now, "modifiedon": now, "versionnumber": 1}  # fmt: skip
+                {
+                    "bch_orderid": uuid.uuid4(),
+                    "bch_name": "s",
+                    "bch_amount": Decimal(1),
+                    "bch_customerid": parent,
+                    "bch_number": f"SIB-{parent.hex[:6]}-{n}",
+                    "createdon": now,
+                    "modifiedon": now,
+                    "versionnumber": 1,
+                }  # fmt: skip
                 for n in range(start, min(count, start + 5000))
             ]
             with env.engine.begin() as connection:
@@ -90,7 +113,14 @@ def bench_siblings(env, big: int, samples: int) -> tuple[float, float]:  # type:
 
     def create(parent: uuid.UUID, n: int) -> float:
         started = time.perf_counter()
-        service.create(Entity("bch_order", bch_name=f"x{n}", bch_amount=Decimal(2), bch_customerid=EntityReference("bch_customer", parent)))
+        service.create(
+            Entity(
+                "bch_order",
+                bch_name=f"x{n}",
+                bch_amount=Decimal(2),
+                bch_customerid=EntityReference("bch_customer", parent),
+            )
+        )
         return time.perf_counter() - started
 
     for n in range(20):  # warm up
@@ -119,7 +149,9 @@ def main() -> None:
     print(f"creates through the pipeline (autonumber + 3 rollups + audit): {args.rows / pipeline_s:,.0f}/s")
     print(f"plain Core inserts of the same rows:                          {args.rows / core_s:,.0f}/s")
     print(f"ratio pipeline/core time:                                     {pipeline_s / core_s:.1f}x")
-    print(f"one child create, parent with 10 children:                    {small * 1000:.2f} ms (median of {args.samples})")
+    print(
+        f"one child create, parent with 10 children:                    {small * 1000:.2f} ms (median of {args.samples})"
+    )
     print(f"one child create, parent with {args.siblings:,} children:           {big * 1000:.2f} ms")
     print(f"ratio 100k/10 siblings:                                       {big / small:.2f}x")
 

@@ -62,7 +62,7 @@ def solutions(engine: Engine) -> SolutionManager:
 
 
 @pytest.fixture
-def fixture_solution() -> "type[Path]":
+def fixture_solution() -> type[Path]:
     """``fixture_solution('alltypes')`` -> path of a test solution folder."""
 
     def locate(name: str) -> Path:

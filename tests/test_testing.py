@@ -27,7 +27,14 @@ def test_a_plugin_runs_against_an_in_memory_environment() -> None:
         plugins={"stamp": stamp, "refuse": Refuse},
         steps=[
             {"name": "stamp", "plugin": "stamp", "message": "create", "entity": "incident", "stage": 20},
-            {"name": "refuse", "plugin": "refuse", "message": "create", "entity": "incident", "stage": 10, "configuration": {"word": "spam"}},
+            {
+                "name": "refuse",
+                "plugin": "refuse",
+                "message": "create",
+                "entity": "incident",
+                "stage": 10,
+                "configuration": {"word": "spam"},
+            },
         ],
     )
     assert env.engine.url.database in (None, "", ":memory:")

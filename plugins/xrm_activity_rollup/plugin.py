@@ -35,7 +35,10 @@ class ActivityRollupPlugin:
         if context.entity is None or not model.entity(context.entity).is_activity or not self.rollups:
             return
         regarding = set()
-        for image in (context.pre_images.get("before"), context.target if context.message in ("create", "update") else None):
+        for image in (
+            context.pre_images.get("before"),
+            context.target if context.message in ("create", "update") else None,
+        ):
             if image is not None:
                 value = image.get("regardingobjectid")
                 if isinstance(value, EntityReference):
@@ -60,7 +63,9 @@ class ActivityRollupPlugin:
     def _refresh(self, context: ExecutionContext, reference: EntityReference) -> None:
         env = context.service.environment
         connection = context.service._scope.connection  # type: ignore[union-attr]
-        for entity, record_id in rollup_parents(env.model, connection, env.tables, reference.logical_name, reference.id):
+        for entity, record_id in rollup_parents(
+            env.model, connection, env.tables, reference.logical_name, reference.id
+        ):
             for rollup in self.rollups:
                 if rollup["entity"] == entity:
                     self._recompute(env, connection, entity, record_id, rollup)

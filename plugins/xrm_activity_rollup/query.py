@@ -5,16 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, and_, literal, null, or_, select, union_all
+from sqlalchemy import MetaData, Select, and_, literal, null, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from xrm.metadata import CompiledAttribute, CompiledEntity, Model
 from xrm.metadata.entity import ActivityRollup
-from sqlalchemy import MetaData
 
 __all__ = ["ACTIVITY_COLUMNS", "activity_entities", "activity_query", "rollup_parents", "MAX_EXTENDED_DEPTH"]
 
-ACTIVITY_COLUMNS = ("subject", "statecode", "statuscode", "actualdurationminutes", "scheduledstart", "scheduledend", "createdon")
+ACTIVITY_COLUMNS = (
+    "subject",
+    "statecode",
+    "statuscode",
+    "actualdurationminutes",
+    "scheduledstart",
+    "scheduledend",
+    "createdon",
+)
 MAX_EXTENDED_DEPTH = 4
 
 
@@ -32,13 +39,17 @@ def activity_entities(model: Model) -> list[tuple[CompiledEntity, CompiledAttrib
     return found
 
 
-def _child_sets(model: Model, tables: MetaData, entity: str, ids: Any, depth: int, extended_only: bool) -> list[tuple[str, Any]]:
+def _child_sets(
+    model: Model, tables: MetaData, entity: str, ids: Any, depth: int, extended_only: bool
+) -> list[tuple[str, Any]]:
     """(entity, id-subquery) pairs of the records whose activities roll up to ``entity`` rows in ``ids``."""
     found: list[tuple[str, Any]] = []
     for rel in model.relationships.values():
         if rel.kind != "one_to_many" or rel.referenced_entity != entity or rel.lookup is None:
             continue
-        if rel.activity_rollup is ActivityRollup.NONE or (extended_only and rel.activity_rollup is not ActivityRollup.EXTENDED):
+        if rel.activity_rollup is ActivityRollup.NONE or (
+            extended_only and rel.activity_rollup is not ActivityRollup.EXTENDED
+        ):
             continue
         child = model.entity(rel.referencing_entity)
         if child.is_activity:
@@ -55,7 +66,9 @@ def _child_sets(model: Model, tables: MetaData, entity: str, ids: Any, depth: in
     return found
 
 
-def activity_query(model: Model, tables: MetaData, entity: str, record_id: uuid.UUID, *, aggregate: bool = False) -> Select[Any]:
+def activity_query(
+    model: Model, tables: MetaData, entity: str, record_id: uuid.UUID, *, aggregate: bool = False
+) -> Select[Any]:
     """Activities regarding the record or anything rolling up to it: UNION ALL over activity entities.
 
     Columns: ``activityid``, ``activitytypecode`` (the entity), ``regardingobjectid``,
@@ -84,7 +97,9 @@ def activity_query(model: Model, tables: MetaData, entity: str, record_id: uuid.
     return union_all(*parts).subquery("activities").select() if len(parts) > 1 else parts[0]
 
 
-def rollup_parents(model: Model, connection: Any, tables: MetaData, entity: str, record_id: uuid.UUID, depth: int = 0) -> set[tuple[str, uuid.UUID]]:
+def rollup_parents(
+    model: Model, connection: Any, tables: MetaData, entity: str, record_id: uuid.UUID, depth: int = 0
+) -> set[tuple[str, uuid.UUID]]:
     """The record and every record its activities roll up to (walking rollup relationships upward)."""
     found = {(entity, record_id)}
     if depth >= MAX_EXTENDED_DEPTH:

@@ -28,11 +28,19 @@ class AutoNumberPlugin:
         target = context.target
         model = context.service.environment.model
         entity = model.entity(context.entity)
-        names = [self.attribute] if self.attribute else [a.name for a in entity.attributes.values() if a.type == "autonumber"]
+        names = (
+            [self.attribute]
+            if self.attribute
+            else [a.name for a in entity.attributes.values() if a.type == "autonumber"]
+        )
         for name in names:
             if target.get(name):  # type: ignore[union-attr]
                 continue  # a value given on create is kept (Dataverse allows setting it on create)
             fmt = self.format or entity.attribute(name).metadata.format  # type: ignore[union-attr]
             parts = parse_format(fmt)
-            sequence = context.service.next_sequence(entity.logical_name, name) if any(p.kind == "seqnum" for p in parts) else None
+            sequence = (
+                context.service.next_sequence(entity.logical_name, name)
+                if any(p.kind == "seqnum" for p in parts)
+                else None
+            )
             target[name] = render_format(parts, sequence, context.service.environment.clock())  # type: ignore[index]

@@ -106,10 +106,16 @@ def test_schema_export(tmp_path) -> None:
 def test_console_script_runs_in_another_process(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'demo.db'}"
     done = subprocess.run(
-        [sys.executable, "-m", "xrm", "demo", "--database", database], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "xrm", "demo", "--database", database],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    listed = {line.split()[0] for line in done.stdout.splitlines() if line and not line.startswith(("installed", "database"))}
+    listed = {
+        line.split()[0] for line in done.stdout.splitlines() if line and not line.startswith(("installed", "database"))
+    }
     assert {"incident", "contoso_ticket", "account", "contact"} <= listed
 
 

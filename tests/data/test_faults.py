@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from xrm.data import Entity, EntityReference, ExecutionContext
+from xrm.data import Entity, ExecutionContext
 from xrm.data.rollup import recalculate
 from xrm.errors import DatabaseUnavailableError
 from xrm.plugin import PluginRegistry
@@ -53,7 +53,9 @@ def test_sigkilled_writer_leaves_only_whole_records(svc_environment, database_ur
     committed: list[str] = []
     rng = random.Random(7)
     for _ in range(3):
-        writer = subprocess.Popen([sys.executable, "-c", WRITER, database_url, str(root)], stdout=subprocess.PIPE, text=True)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, database_url, str(root)], stdout=subprocess.PIPE, text=True
+        )
         assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.3, 1.2))
         os.kill(writer.pid, signal.SIGKILL)
@@ -69,15 +71,22 @@ def test_sigkilled_writer_leaves_only_whole_records(svc_environment, database_ur
         for row in rows:
             assert row["tsv_number"] and row["tsv_number"].startswith("SVC-"), "autonumber present"
             assert row["tsv_childcount"] == 1, "its child and the rollup delta committed together"
-        audited = set(connection.execute(select(audit_table.c.recordid).where(audit_table.c.operation == "create")).scalars())
+        audited = set(
+            connection.execute(select(audit_table.c.recordid).where(audit_table.c.operation == "create")).scalars()
+        )
         assert {r["tsv_parentid"] for r in rows} <= audited
-        orphans = connection.execute(select(func.count()).select_from(children).where(children.c.tsv_parentid.is_(None))).scalar_one()
+        orphans = connection.execute(
+            select(func.count()).select_from(children).where(children.c.tsv_parentid.is_(None))
+        ).scalar_one()
         assert orphans == 0, "no child without its parent"
         tree = connection.execute(select(parents.c.tsv_treecount).where(parents.c.tsv_parentid == root)).scalar_one()
     assert tree == len(rows), "hierarchical rollup on the root matches what committed"
     with env.engine.begin() as connection:
         recalculate(env, connection, "tsv_parent", "tsv_treecount")
-        assert connection.execute(select(parents.c.tsv_treecount).where(parents.c.tsv_parentid == root)).scalar_one() == tree
+        assert (
+            connection.execute(select(parents.c.tsv_treecount).where(parents.c.tsv_parentid == root)).scalar_one()
+            == tree
+        )
 
 
 def test_postgres_connection_terminated_mid_request_is_a_clean_error(environment, write_solution, engine) -> None:

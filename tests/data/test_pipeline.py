@@ -56,7 +56,13 @@ def test_stages_run_in_order_with_images_and_shared_variables(environment, write
         step("b", "t_first", "update", 20, order=2),
         step("a", "t_second", "update", 20, order=1),
         step("p", "t_pre", "update", 20, order=3),
-        step("post", "t_post", "update", 40, images=[{"name": "before", "type": "pre"}, {"name": "after", "type": "post"}]),
+        step(
+            "post",
+            "t_post",
+            "update",
+            40,
+            images=[{"name": "before", "type": "pre"}, {"name": "after", "type": "post"}],
+        ),
     ]
     env = environment(SVC, with_steps(write_solution, steps), registry=registry)
     service = env.service()
@@ -70,7 +76,11 @@ def test_filtering_attributes_limit_update_steps(environment, write_solution) ->
     hits: list[str] = []
     registry = PluginRegistry()
     registry.register("t_hit", lambda context: hits.append(context.message))
-    env = environment(SVC, with_steps(write_solution, [step("f", "t_hit", "update", 40, filtering_attributes=["tsv_size"])]), registry=registry)
+    env = environment(
+        SVC,
+        with_steps(write_solution, [step("f", "t_hit", "update", 40, filtering_attributes=["tsv_size"])]),
+        registry=registry,
+    )
     service = env.service()
     record_id = service.create(Entity("tsv_parent", tsv_name="a"))
     service.update(Entity("tsv_parent", {"tsv_name": "b"}, id=record_id))
@@ -93,7 +103,9 @@ def test_a_failing_post_operation_plugin_leaves_no_trace(environment, write_solu
     with env.engine.connect() as connection:
         audits_before = connection.execute(select(func.count()).select_from(audit_table)).scalar_one()
     with pytest.raises(PluginExecutionError) as error:
-        service.create(Entity("tsv_child", tsv_name="c", tsv_amount=5, tsv_parentid=EntityReference("tsv_parent", parent)))
+        service.create(
+            Entity("tsv_child", tsv_name="c", tsv_amount=5, tsv_parentid=EntityReference("tsv_parent", parent))
+        )
     assert error.value.message == "credit check failed for this customer" and error.value.code == "PLUGIN_ERROR"
     assert error.value.step == "r"
     with env.engine.connect() as connection:
@@ -136,7 +148,9 @@ def test_async_steps_run_after_commit_and_failures_are_retried(environment, writ
         context.service.create(Entity("tsv_tag", tsv_name=f"sent {context.target['tsv_name']}"))  # type: ignore[index]
 
     registry.register("t_flaky", flaky)
-    env = environment(SVC, with_steps(write_solution, [step("mail", "t_flaky", "create", 40, mode="async")]), registry=registry)
+    env = environment(
+        SVC, with_steps(write_solution, [step("mail", "t_flaky", "create", 40, mode="async")]), registry=registry
+    )
     base = env.clock
     now = [base()]
     env.clock = lambda: now[0]
@@ -181,3 +195,34 @@ def test_unknown_plugin_is_a_named_error(environment, write_solution) -> None:
 
     with pytest.raises(PluginNotFoundError, match="no plugin 't_missing'.*xrm.plugins"):
         environment(SVC, with_steps(write_solution, [step("m", "t_missing", "create", 40)]))
+
+
+def test_concurrent_workers_run_each_job_exactly_once(environment, write_solution) -> None:
+    import threading
+
+    registry = PluginRegistry()
+    ran: list[str] = []
+    lock = threading.Lock()
+
+    def record(context: ExecutionContext) -> None:
+        with lock:
+            ran.append(str(context.primary_id))
+
+    registry.register("t_record", record)
+    env = environment(
+        SVC, with_steps(write_solution, [step("rec", "t_record", "create", 40, mode="async")]), registry=registry
+    )
+    service = env.service()
+    created = [str(service.create(Entity("tsv_parent", tsv_name=f"p{n}"))) for n in range(40)]
+
+    def work(name: str) -> None:
+        while run_due_jobs(env, worker=name, limit=3):
+            pass
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(ran) == sorted(created), "every job ran, none twice"
+    assert {job.status for job in job_statuses(env)} == {"succeeded"}

@@ -18,10 +18,20 @@ from xrm.query import (
 
 
 def seed(service):  # type: ignore[no-untyped-def]
-    parents = [service.create(Entity("tsv_parent", tsv_name=name, tsv_size=size)) for name, size in (("a", 1), ("b", 2), ("c", 3))]
+    parents = [
+        service.create(Entity("tsv_parent", tsv_name=name, tsv_size=size))
+        for name, size in (("a", 1), ("b", 2), ("c", 3))
+    ]
     for index, parent in enumerate(parents):
         for n in range(index + 1):
-            service.create(Entity("tsv_child", tsv_name=f"{index}-{n}", tsv_amount=Decimal(n + 1), tsv_parentid=EntityReference("tsv_parent", parent)))
+            service.create(
+                Entity(
+                    "tsv_child",
+                    tsv_name=f"{index}-{n}",
+                    tsv_amount=Decimal(n + 1),
+                    tsv_parentid=EntityReference("tsv_parent", parent),
+                )
+            )
     return parents
 
 
@@ -38,7 +48,9 @@ def test_filter_order_link_and_calculated(svc_environment) -> None:
     rows = service.retrieve_multiple(query)
     assert [(r["tsv_name"], r["p.tsv_name"]) for r in rows] == [("2-2", "c"), ("2-1", "c"), ("1-1", "b")]
     assert all(isinstance(r["tsv_parentid"], EntityReference) for r in rows)
-    parents = service.retrieve_multiple(QueryExpression("tsv_parent", columns=("tsv_name", "tsv_label"), orders=(OrderExpression("tsv_name"),)))
+    parents = service.retrieve_multiple(
+        QueryExpression("tsv_parent", columns=("tsv_name", "tsv_label"), orders=(OrderExpression("tsv_name"),))
+    )
     assert [p["tsv_label"] for p in parents] == ["a #1", "b #2", "c #3"]
 
 
@@ -47,7 +59,11 @@ def test_keyset_paging_visits_every_row_once(svc_environment) -> None:
     seed(service)
     seen, cursor = [], None
     while True:
-        page = service.retrieve_multiple(QueryExpression("tsv_child", columns=("tsv_name",), orders=(OrderExpression("tsv_amount"),), page_size=2, cursor=cursor))
+        page = service.retrieve_multiple(
+            QueryExpression(
+                "tsv_child", columns=("tsv_name",), orders=(OrderExpression("tsv_amount"),), page_size=2, cursor=cursor
+            )
+        )
         seen += [r["tsv_name"] for r in page]
         if not page.more_records:
             break

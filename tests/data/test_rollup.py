@@ -11,7 +11,15 @@ from sqlalchemy import select
 from xrm.data import Entity, EntityReference
 from xrm.data.rollup import recalculate
 
-ROLLUPS = ["tsv_childcount", "tsv_billable", "tsv_average", "tsv_smallest", "tsv_latest", "tsv_treecount", "tsv_treemax"]
+ROLLUPS = [
+    "tsv_childcount",
+    "tsv_billable",
+    "tsv_average",
+    "tsv_smallest",
+    "tsv_latest",
+    "tsv_treecount",
+    "tsv_treemax",
+]
 
 
 def snapshot(env) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -55,7 +63,9 @@ def test_incremental_rollups_equal_a_full_recalculation(svc_environment) -> None
         roll = rng.random()
         if not parents or roll < 0.08:
             up = rng.choice([None, *parents]) if parents else None
-            new = service.create(Entity("tsv_parent", tsv_name=f"p{n}", tsv_upid=EntityReference("tsv_parent", up) if up else None))
+            new = service.create(
+                Entity("tsv_parent", tsv_name=f"p{n}", tsv_upid=EntityReference("tsv_parent", up) if up else None)
+            )
             parents[new] = up
         elif roll < 0.45 or not children:
             parent = rng.choice([*parents, None])
@@ -78,7 +88,13 @@ def test_incremental_rollups_equal_a_full_recalculation(svc_environment) -> None
             node = rng.choice(list(parents))
             allowed = [p for p in parents if p not in descendants(node)]
             new_parent = rng.choice([*allowed, None])
-            service.update(Entity("tsv_parent", {"tsv_upid": EntityReference("tsv_parent", new_parent) if new_parent else None}, id=node))
+            service.update(
+                Entity(
+                    "tsv_parent",
+                    {"tsv_upid": EntityReference("tsv_parent", new_parent) if new_parent else None},
+                    id=node,
+                )
+            )
             parents[node] = new_parent
         else:
             child = rng.choice(list(children))

@@ -93,7 +93,9 @@ def test_decimal_precision_and_money(svc_environment) -> None:
     service = svc_environment.service()
     parent = service.create(Entity("tsv_parent", tsv_name="p"))
     with pytest.raises(ValidationError, match="more than 2 decimal places"):
-        service.create(Entity("tsv_child", tsv_parentid=EntityReference("tsv_parent", parent), tsv_amount=Decimal("1.234")))
+        service.create(
+            Entity("tsv_child", tsv_parentid=EntityReference("tsv_parent", parent), tsv_amount=Decimal("1.234"))
+        )
     child = service.create(Entity("tsv_child", tsv_parentid=EntityReference("tsv_parent", parent), tsv_amount="1.25"))
     assert service.retrieve("tsv_child", child)["tsv_amount"] == Decimal("1.25")
 
@@ -122,7 +124,9 @@ def test_state_transitions_are_enforced_and_closed_records_are_read_only(svc_env
         service.set_state("tsv_parent", record_id, 0, 3)
     service.set_state("tsv_parent", record_id, 0, 1)
     service.update(Entity("tsv_parent", {"tsv_name": "b"}, id=record_id))
-    assert service.retrieve("tsv_parent", record_id, ["tsv_name", "statecode"]) == Entity("tsv_parent", {"tsv_name": "b", "statecode": 0}, id=record_id)
+    assert service.retrieve("tsv_parent", record_id, ["tsv_name", "statecode"]) == Entity(
+        "tsv_parent", {"tsv_name": "b", "statecode": 0}, id=record_id
+    )
 
 
 def _family(service):  # type: ignore[no-untyped-def]
@@ -152,7 +156,9 @@ def test_assign_cascades_by_relationship(svc_environment, engine) -> None:
     service = svc_environment.service()
     user = uuid.uuid4()
     with engine.begin() as connection:
-        connection.execute(insert(svc_environment.table("systemuser")).values(systemuserid=user, domainname="u1", fullname="U1"))
+        connection.execute(
+            insert(svc_environment.table("systemuser")).values(systemuserid=user, domainname="u1", fullname="U1")
+        )
     parent, (open_child, closed_child), note = _family(service)
     service.set_state("tsv_child", closed_child, 1)
     service.assign("tsv_parent", parent, EntityReference("systemuser", user))
@@ -204,7 +210,9 @@ def test_execute_multiple_all_or_nothing_and_continue_on_error(svc_environment) 
 
     service = svc_environment.service()
     good, bad = CreateRequest(Entity("tsv_tag", tsv_name="ok")), CreateRequest(Entity("tsv_tag", tsv_nope=1))
-    result = service.execute_multiple([good, bad, CreateRequest(Entity("tsv_tag", tsv_name="ok2"))], continue_on_error=True)
+    result = service.execute_multiple(
+        [good, bad, CreateRequest(Entity("tsv_tag", tsv_name="ok2"))], continue_on_error=True
+    )
     assert [item.fault is None for item in result.items] == [True, False, True] and result.is_faulted
     assert count(svc_environment, "tsv_tag") == 2
     result = service.execute_multiple([CreateRequest(Entity("tsv_tag", tsv_name="x")), bad, good])

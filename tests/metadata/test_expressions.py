@@ -319,10 +319,7 @@ def test_result_types_that_do_not_fit():
         "the expression gives boolean, which does not fit result_type string",
     )
     assert failure("name", "money")[1] == "the expression gives string, which does not fit result_type money"
-    assert (
-        failure("due", "boolean")[1]
-        == "the expression gives datetime, which does not fit result_type boolean"
-    )
+    assert failure("due", "boolean")[1] == "the expression gives datetime, which does not fit result_type boolean"
 
 
 # --- evaluation ---------------------------------------------------------------------------------
@@ -354,10 +351,7 @@ def test_null_propagates_except_where_it_should_not():
     assert value("add_days(due, 1)") is None
     assert value("diff_days(due, today())") is None
     assert value("concat('a', name, 'b')") == "ab"
-    assert (
-        value("coalesce(name, accountid.name, 'none')", parents={"accountid": {"name": "Contoso"}})
-        == "Contoso"
-    )
+    assert value("coalesce(name, accountid.name, 'none')", parents={"accountid": {"name": "Contoso"}}) == "Contoso"
     assert value("coalesce(name, null)") is None
     assert value("name is null") is True
     assert value("name is not null", {"name": ""}) is True
@@ -388,9 +382,7 @@ def test_strings_compare_ignoring_case():
 
 def test_references_to_the_record_and_its_parent():
     record = {"qty": 2, "accountid": "a1b2"}
-    assert value("accountid.credit * qty", record, {"accountid": {"credit": Decimal("2.5")}}) == Decimal(
-        "5.0"
-    )
+    assert value("accountid.credit * qty", record, {"accountid": {"credit": Decimal("2.5")}}) == Decimal("5.0")
     assert value("accountid.credit", record, {"accountid": None}) is None
     assert value("accountid.credit", record) is None
     assert value("accountid is null", record) is False
@@ -614,9 +606,7 @@ if st is not None:
     @given(st.lists(_alphabet, max_size=30).map(" ".join))
     def test_any_text_parses_or_raises_an_expression_error(text):
         try:
-            check_expression(
-                parse_expression(text), lambda lookup, name: ExprType.INTEGER if lookup is None else None
-            )
+            check_expression(parse_expression(text), lambda lookup, name: ExprType.INTEGER if lookup is None else None)
         except ExpressionError as error:
             assert 0 <= error.position <= len(text)
 
@@ -732,8 +722,7 @@ def test_a_calculated_attribute_checks_its_parent_and_result_type(system, write_
         ("attributes.tst_b.expression", "at position 0: unknown attribute 'tst_accountid.nope'"),
         (
             "attributes.tst_c.expression",
-            "at position 0: 'tst_accountid' is a lookup: "
-            "use 'tst_accountid is null' or 'tst_accountid.attribute'",
+            "at position 0: 'tst_accountid' is a lookup: use 'tst_accountid is null' or 'tst_accountid.attribute'",
         ),
     ]
 
@@ -758,16 +747,13 @@ def test_calculated_attributes_cannot_form_a_cycle(system, write_solution, compi
         ("attributes.tst_c.expression", "at position 0: calculated attributes form a cycle: tst_c -> tst_c"),
         (
             "attributes.tst_d.expression",
-            "at position 4: 'tst_parentid.tst_a' leads to a cycle of calculated attributes: "
-            "tst_a -> tst_b -> tst_a",
+            "at position 4: 'tst_parentid.tst_a' leads to a cycle of calculated attributes: tst_a -> tst_b -> tst_a",
         ),
     ]
 
 
 def test_calculated_attributes_chain_at_most_five_deep(system, write_solution, compile_issues):
-    chain = [("tst_c1", "integer", "tst_qty")] + [
-        (f"tst_c{i}", "integer", f"tst_c{i - 1} + 1") for i in range(2, 7)
-    ]
+    chain = [("tst_c1", "integer", "tst_qty")] + [(f"tst_c{i}", "integer", f"tst_c{i - 1} + 1") for i in range(2, 7)]
     diamond = [
         ("tst_d1", "integer", "tst_c1 + tst_c2 + tst_c1"),
         ("tst_d2", "integer", "tst_parentid.tst_c4 + tst_d1"),

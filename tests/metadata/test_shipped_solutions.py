@@ -57,9 +57,7 @@ def test_shipped_solutions_compile_together():
 def test_alltypes_versions_compile_with_the_shipped_solutions(folder):
     model = _compiled(SOLUTIONS_FOLDER / "case", SOLUTIONS_FOLDER / "ticket", folder)
 
-    assert model.solution("alltypes").version == {"alltypes": "1.0.0", "alltypes_v2": "1.1.0"}.get(
-        folder.name, "1.2.0"
-    )
+    assert model.solution("alltypes").version == {"alltypes": "1.0.0", "alltypes_v2": "1.1.0"}.get(folder.name, "1.2.0")
 
 
 def test_system_layer_has_the_core_entities():
@@ -142,9 +140,7 @@ def test_alltypes_v2_adds_one_attribute_and_one_option():
 def test_alltypes_v3_drops_one_attribute():
     v2, v3 = _compiled(ALLTYPES[1]), _compiled(ALLTYPES[2])
 
-    assert set(_own_attributes(v2, "alltypes")) - set(_own_attributes(v3, "alltypes")) == {
-        ("tst_project", "tst_score")
-    }
+    assert set(_own_attributes(v2, "alltypes")) - set(_own_attributes(v3, "alltypes")) == {("tst_project", "tst_score")}
     assert set(_own_attributes(v3, "alltypes")) <= set(_own_attributes(v2, "alltypes"))
 
 

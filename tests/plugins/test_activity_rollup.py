@@ -26,7 +26,10 @@ def test_activities_roll_up_and_rollup_attributes_stay_current(environment) -> N
     contact_case = ref("incident", service.create(Entity("incident", title="Slow", customerid=contact)))
 
     def activity(entity: str, subject: str, regarding: EntityReference, minutes: int) -> EntityReference:
-        return ref(entity, service.create(Entity(entity, subject=subject, regardingobjectid=regarding, actualdurationminutes=minutes)))
+        return ref(
+            entity,
+            service.create(Entity(entity, subject=subject, regardingobjectid=regarding, actualdurationminutes=minutes)),
+        )
 
     on_account = activity("task", "call back", account, 10)
     on_contact = activity("phonecall", "intro call", contact, 20)

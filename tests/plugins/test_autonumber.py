@@ -44,7 +44,12 @@ def test_formats_grow_past_their_width_and_honour_given_values(items) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{SEQNUM:0}", "width from 1 to 20"), ("{RANDSTRING:7}", "length from 1 to 6"), ("{FOO}", "unknown token"), ("A{SEQNUM:2}{SEQNUM:2}", "only one")],
+    [
+        ("{SEQNUM:0}", "width from 1 to 20"),
+        ("{RANDSTRING:7}", "length from 1 to 6"),
+        ("{FOO}", "unknown token"),
+        ("A{SEQNUM:2}{SEQNUM:2}", "only one"),
+    ],
 )
 def test_bad_formats_are_refused(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -77,6 +82,8 @@ def test_eight_concurrent_writers_get_distinct_numbers(items) -> None:
     assert len(numbers) == writers * per_writer
     sequence_parts = {value.split("-")[1] for value in numbers}
     assert len(sequence_parts) == writers * per_writer, "every SEQNUM distinct"
-    assert sorted(int(p) for p in sequence_parts) == list(range(1000, 1000 + writers * per_writer)), "no gaps without failures"
+    assert sorted(int(p) for p in sequence_parts) == list(range(1000, 1000 + writers * per_writer)), (
+        "no gaps without failures"
+    )
     uniques = inspect(items.engine).get_unique_constraints("tsq_item")
     assert ["tsq_number"] in [u["column_names"] for u in uniques], "a unique index backs the column"

@@ -158,9 +158,7 @@ def _item(rng: random.Random, index: int, groups: list[dict[str, Any]]) -> dict[
         "qry_notes": rng.choice([None, "note a", "Note B"]),
         "qry_qty": rng.choice([None, *range(-2, 10)]),
         "qry_big": rng.choice([None, 0, 2**40, -5, 7]),
-        "qry_price": rng.choice(
-            [None, Decimal("0.0000"), Decimal("9.9900"), Decimal("10.5000"), Decimal("-3.2500")]
-        ),
+        "qry_price": rng.choice([None, Decimal("0.0000"), Decimal("9.9900"), Decimal("10.5000"), Decimal("-3.2500")]),
         "qry_ratio": rng.choice([None, Decimal("0.1234"), Decimal("0.5000"), Decimal("1.0000")]),
         "qry_score": rng.choice([None, -1.5, 0.0, 2.25, 3.75, 1e6]),
         "qry_flag": rng.choice([None, True, False]),
@@ -214,9 +212,7 @@ def make_data(count: int = 48) -> Data:
         for index in range(30)
     ]
     pairs = {(rng.choice(data.items)["qry_itemid"], rng.choice([c1, c2])) for _ in range(20)}
-    data.item_categories = [
-        {"qry_itemid": item, "qry_categoryid": category} for item, category in sorted(pairs)
-    ]
+    data.item_categories = [{"qry_itemid": item, "qry_categoryid": category} for item, category in sorted(pairs)]
     return data
 
 

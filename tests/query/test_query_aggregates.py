@@ -75,26 +75,20 @@ def _grouped(
 
 
 def _table(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    return {
-        tuple(row[k] for k in keys): {k: _plain(v) for k, v in row.items() if k not in keys} for row in rows
-    }
+    return {tuple(row[k] for k in keys): {k: _plain(v) for k, v in row.items() if k not in keys} for row in rows}
 
 
 def _expected(
     groups: dict[tuple[Any, ...], list[dict[str, Any]]], names: tuple[str, ...]
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
-    return {
-        key: {k: _plain(v) for k, v in _summary(items).items() if k in names} for key, items in groups.items()
-    }
+    return {key: {k: _plain(v) for k, v in _summary(items).items() if k in names} for key, items in groups.items()}
 
 
 def _check_aggregates(query_world: Any) -> None:
     items = query_world.data.items
     names = tuple(aggregate.alias for aggregate in AGGREGATES)
     by_kind = QueryExpression("qry_item", aggregates=AGGREGATES, group_by=(GroupBy("qry_kind", "kind"),))
-    assert _table(query_world.run(by_kind), ("kind",)) == _expected(
-        _grouped(items, lambda i: (i["qry_kind"],)), names
-    )
+    assert _table(query_world.run(by_kind), ("kind",)) == _expected(_grouped(items, lambda i: (i["qry_kind"],)), names)
 
     overall = query_world.run(QueryExpression("qry_item", aggregates=AGGREGATES))
     assert _table(overall, ()) == _expected({(): items}, names)
@@ -125,9 +119,7 @@ def _check_aggregates(query_world: Any) -> None:
     assert [row["kind"] for row in paged] == [row["kind"] for row in full]
 
 
-def _date_groupings(
-    query_world: Any, connection_setup: Callable[[Any], None] | None = None
-) -> dict[str, Any]:
+def _date_groupings(query_world: Any, connection_setup: Callable[[Any], None] | None = None) -> dict[str, Any]:
     results = {}
     for grouping in DATE_PARTS:
         for attribute in ("qry_when", "qry_day"):

@@ -186,10 +186,7 @@ def _nested() -> list[Case]:
                     F(conditions=(C("qry_qty", "lt", [0]),)),
                 ),
             ),
-            lambda i: (
-                (i["qry_kind"] == 1 and i["qry_flag"] is True)
-                or (i["qry_qty"] is not None and i["qry_qty"] < 0)
-            ),
+            lambda i: (i["qry_kind"] == 1 and i["qry_flag"] is True) or (i["qry_qty"] is not None and i["qry_qty"] < 0),
         ),
         (
             "and with a nested or of a null",
@@ -217,9 +214,7 @@ def _nested() -> list[Case]:
     ]
 
 
-def _ids(
-    world: Any, criteria: ConditionExpression | FilterExpression, context: QueryContext | None = None
-) -> set[Any]:
+def _ids(world: Any, criteria: ConditionExpression | FilterExpression, context: QueryContext | None = None) -> set[Any]:
     if isinstance(criteria, ConditionExpression):
         criteria = FilterExpression(conditions=(criteria,))
     rows = world.run(QueryExpression("qry_item", columns=("qry_name",), criteria=criteria), context)
@@ -276,9 +271,7 @@ def _check_hierarchy(query_world: Any) -> None:
     for node in (root, middle, leaf, lonely):
 
         def check(operator: str, expected: set[Any], node: Any = node) -> None:
-            assert _ids(query_world, ConditionExpression("qry_itemid", operator, [str(node)])) == expected, (
-                operator
-            )
+            assert _ids(query_world, ConditionExpression("qry_itemid", operator, [str(node)])) == expected, operator
 
         check("under", _below(query_world, node))
         check("eq_or_under", _below(query_world, node) | {node})

@@ -238,9 +238,7 @@ CASES: list[tuple[str, Callable[[], QueryExpression], str]] = [
     ),
     (
         "distinct ordered elsewhere",
-        lambda: QueryExpression(
-            "qry_item", ("qry_name",), distinct=True, orders=(OrderExpression("qry_qty"),)
-        ),
+        lambda: QueryExpression("qry_item", ("qry_name",), distinct=True, orders=(OrderExpression("qry_qty"),)),
         "can only order by its columns",
     ),
     (
@@ -295,9 +293,7 @@ def test_a_cursor_only_resumes_its_own_ordering(offline_query) -> None:
     assert cursor.replace("-", "").replace("_", "").isalnum()  # url-safe, no padding
     offline_query.compile(replace(by_qty, cursor=cursor))  # the same ordering resumes
     with pytest.raises(QueryError, match="belongs to a different query"):
-        offline_query.compile(
-            replace(by_qty, orders=(OrderExpression("qry_qty", descending=True),), cursor=cursor)
-        )
+        offline_query.compile(replace(by_qty, orders=(OrderExpression("qry_qty", descending=True),), cursor=cursor))
     with pytest.raises(QueryError, match="single row"):
         offline_query.compile(
             QueryExpression("qry_item", aggregates=(Aggregate("n", "count"),), page_size=1, cursor=cursor)
@@ -338,8 +334,6 @@ def test_query_from_view_maps_columns_filters_links_and_order() -> None:
     assert query.links[0].columns == ("qry_name", "qry_rank") and query.links[0].join == "inner"
     assert query.criteria == FilterExpression("or", (C("qry_qty", "in", (1, 2)), C("qry_qty", "null")))
     assert query.orders == (OrderExpression("qry_name", descending=True),)
-    stray = view.model_copy(
-        update={"columns": (*view.columns, view.columns[1].model_copy(update={"entity": "zz"}))}
-    )
+    stray = view.model_copy(update={"columns": (*view.columns, view.columns[1].model_copy(update={"entity": "zz"}))})
     with pytest.raises(QueryError, match="unknown link-entity alias"):
         query_from_view(stray)

@@ -16,9 +16,7 @@ C = ConditionExpression
 def _group_link(
     join: str = "outer", criteria: FilterExpression | None = None, links: tuple[LinkEntity, ...] = ()
 ) -> LinkEntity:
-    return LinkEntity(
-        "qry_group", "qry_groupid", "qry_groupid", join, "grp", ("qry_name", "qry_rank"), criteria, links
-    )
+    return LinkEntity("qry_group", "qry_groupid", "qry_groupid", join, "grp", ("qry_name", "qry_rank"), criteria, links)
 
 
 def _category_link(join: str = "outer") -> LinkEntity:
@@ -37,9 +35,7 @@ def _check_inner_outer_and_nested(query_world: Any) -> None:
     def group_of(item: dict[str, Any]) -> dict[str, Any] | None:
         return groups.get(item["qry_groupid"])
 
-    outer = query_world.run(
-        QueryExpression("qry_item", ("qry_name",), links=(_group_link(links=(_category_link(),)),))
-    )
+    outer = query_world.run(QueryExpression("qry_item", ("qry_name",), links=(_group_link(links=(_category_link(),)),)))
     expected = {}
     for item in data.items:
         group = group_of(item)
@@ -53,9 +49,7 @@ def _check_inner_outer_and_nested(query_world: Any) -> None:
     assert len(outer) == len(data.items)
 
     inner = query_world.run(
-        QueryExpression(
-            "qry_item", ("qry_name",), links=(_group_link("inner", links=(_category_link("inner"),)),)
-        )
+        QueryExpression("qry_item", ("qry_name",), links=(_group_link("inner", links=(_category_link("inner"),)),))
     )
     assert set(_by_id(inner)) == {i for i, cells in expected.items() if cells[2] is not None}
 
@@ -140,9 +134,7 @@ def test_security_predicate_applies_to_root_and_every_link(query_world) -> None:
         return rules[entity]() if entity in rules else None
 
     intersect = LinkEntity("qry_item_category", "qry_itemid", "qry_itemid", "outer")
-    query = QueryExpression(
-        "qry_item", ("qry_name",), links=(_group_link(links=(_category_link(),)), intersect)
-    )
+    query = QueryExpression("qry_item", ("qry_name",), links=(_group_link(links=(_category_link(),)), intersect))
     rows = query_world.run(query, predicate=predicate)
     assert sorted(calls) == sorted(
         [
@@ -174,9 +166,7 @@ def test_security_predicate_applies_to_root_and_every_link(query_world) -> None:
 def test_generated_aliases_are_unique(offline_query) -> None:
     """Links without an alias are named ``<entity><n>``, even when one link object is used twice."""
     nested = LinkEntity("qry_category", "qry_categoryid", "qry_categoryid", columns=("qry_name",))
-    link = LinkEntity(
-        "qry_group", "qry_groupid", "qry_groupid", "outer", columns=("qry_name",), links=(nested,)
-    )
+    link = LinkEntity("qry_group", "qry_groupid", "qry_groupid", "outer", columns=("qry_name",), links=(nested,))
     compiled = offline_query.compile(QueryExpression("qry_item", ("qry_name",), links=(link, link)))
     assert compiled.columns == (
         "qry_name",

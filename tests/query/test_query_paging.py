@@ -95,9 +95,7 @@ def _check_keyset_paging(query_world: Any) -> None:
 
 def _check_distinct_and_top(query_world: Any) -> None:
     items = query_world.data.items
-    distinct = QueryExpression(
-        "qry_item", ("qry_kind", "qry_flag"), orders=(Order("qry_flag", True),), distinct=True
-    )
+    distinct = QueryExpression("qry_item", ("qry_kind", "qry_flag"), orders=(Order("qry_flag", True),), distinct=True)
     rows = _pages(query_world, distinct, 2)
     pairs = [(row["qry_kind"], row["qry_flag"]) for row in rows]
     assert sorted(pairs, key=repr) == sorted({(i["qry_kind"], i["qry_flag"]) for i in items}, key=repr)

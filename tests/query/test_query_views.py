@@ -60,9 +60,7 @@ def _matches(project: dict[str, Any], account: dict[str, Any] | None) -> bool:
     if project["statecode"] != 0 or project["tst_budget"] is None or project["tst_budget"] < 0:
         return False
     deadline = project["tst_deadline"]
-    soon = deadline is not None and NOW <= deadline < datetime.combine(
-        NOW.date() + timedelta(days=15), time(), UTC
-    )
+    soon = deadline is not None and NOW <= deadline < datetime.combine(NOW.date() + timedelta(days=15), time(), UTC)
     regions = project["tst_regions"] not in (OMIT, [])
     return (
         project["tst_priority"] in (2, 3)
@@ -93,9 +91,7 @@ def test_active_projects_view_runs_as_a_query(solutions, fixture_solution) -> No
         connection.execute(insert(tables.tables["account"]), accounts)
         for project in projects:
             connection.execute(
-                insert(tables.tables["tst_project"]).values(
-                    {k: v for k, v in project.items() if v is not OMIT}
-                )
+                insert(tables.tables["tst_project"]).values({k: v for k, v in project.items() if v is not OMIT})
             )
 
     view = model.views[("tst_project", "Active Projects")].metadata

@@ -21,7 +21,9 @@ def test_second_process_reads_the_model_from_the_database(solutions, database_ur
         "print(json.dumps({e.logical_name: sorted(a.name for a in e.attributes.values()) for e in m.entities.values()}))\n"
     )
     # an empty working folder: no solution files are reachable by relative path
-    out = subprocess.run([sys.executable, "-c", script, database_url], cwd=tmp_path, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script, database_url], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     there = json.loads(out.stdout)
     assert there == {e.logical_name: sorted(e.attributes) for e in here.entities.values()}
 

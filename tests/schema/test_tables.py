@@ -36,7 +36,9 @@ def _check_type(attr: CompiledAttribute, reflected: TypeEngine) -> str | None:
         "integer": lambda: isinstance(reflected, Integer) and not isinstance(reflected, BigInteger),
         "choice": lambda: isinstance(reflected, Integer),
         "bigint": lambda: isinstance(reflected, BigInteger),
-        "decimal": lambda: isinstance(reflected, Numeric) and not isinstance(reflected, Float) and reflected.scale == meta.precision,
+        "decimal": lambda: (
+            isinstance(reflected, Numeric) and not isinstance(reflected, Float) and reflected.scale == meta.precision
+        ),
         "money": lambda: isinstance(reflected, Numeric) and not isinstance(reflected, Float) and reflected.scale == 4,
         "float": lambda: isinstance(reflected, Float),
         "boolean": lambda: isinstance(reflected, Boolean),
@@ -80,7 +82,11 @@ def assert_schema_matches(engine, model: Model) -> None:  # type: ignore[no-unty
             if attr.type == "lookup":
                 target = model.entity(attr.targets[0])
                 fk = fks.get((attr.name,))
-                if fk is None or fk["referred_table"] != target.logical_name or fk["referred_columns"] != [target.primary_id]:
+                if (
+                    fk is None
+                    or fk["referred_table"] != target.logical_name
+                    or fk["referred_columns"] != [target.primary_id]
+                ):
                     problems.append(f"{entity.logical_name}.{attr.name}: no foreign key to {target.logical_name}")
             if attr.targets and (attr.name,) not in indexed:
                 problems.append(f"{entity.logical_name}.{attr.name}: lookup column not indexed")
@@ -107,13 +113,22 @@ def test_alltypes_solution_installs_with_matching_schema(solutions, engine, fixt
     result = solutions.install(fixture_solution("alltypes"))
     model = solutions.model()
     assert result.operation == "install" and model.has_solution("alltypes")
-    types_used = {attr.type for entity in model.entities.values() if entity.solution == "alltypes" for attr in entity.attributes.values()}
+    types_used = {
+        attr.type
+        for entity in model.entities.values()
+        if entity.solution == "alltypes"
+        for attr in entity.attributes.values()
+    }
     every_type = {
         "string", "memo", "integer", "bigint", "decimal", "money", "float", "boolean", "datetime", "choice",
         "multichoice", "lookup", "customer", "owner", "regarding", "uniqueidentifier", "autonumber", "calculated", "rollup",
     }  # fmt: skip
     assert every_type <= types_used, f"fixture lacks {every_type - types_used}"
-    kinds = {(rel.kind, rel.referenced_entity == rel.referencing_entity) for rel in model.relationships.values() if rel.solution == "alltypes"}
+    kinds = {
+        (rel.kind, rel.referenced_entity == rel.referencing_entity)
+        for rel in model.relationships.values()
+        if rel.solution == "alltypes"
+    }
     assert {("one_to_many", False), ("many_to_many", False), ("one_to_many", True)} <= kinds
     assert_schema_matches(engine, model)
 

@@ -16,7 +16,12 @@ AMOUNT_ID = "7c9d3a20-51b4-4c1e-8a7e-3b9f6e2d4c10"
 
 
 def manifest(version: str) -> dict:  # type: ignore[type-arg]
-    return {"name": "shop", "display_name": "Shop", "version": version, "publisher": {"name": "Shop Inc", "prefix": "shp"}}
+    return {
+        "name": "shop",
+        "display_name": "Shop",
+        "version": version,
+        "publisher": {"name": "Shop Inc", "prefix": "shp"},
+    }
 
 
 def order_entity(name: str = "shp_order", amount: str = "shp_amount", **extra) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -39,7 +44,9 @@ def _table(engine: Engine, name: str) -> Table:
 def rows(engine: Engine, table: str) -> list[dict]:  # type: ignore[type-arg]
     t = _table(engine, table)
     with engine.connect() as connection:
-        return [dict(r) for r in connection.execute(select(t).order_by(t.c[t.primary_key.columns.keys()[0]])).mappings()]
+        return [
+            dict(r) for r in connection.execute(select(t).order_by(t.c[t.primary_key.columns.keys()[0]])).mappings()
+        ]
 
 
 def add_rows(engine: Engine, table: str, *values: dict) -> None:  # type: ignore[type-arg]
@@ -80,7 +87,10 @@ def test_upgrade_adds_column_and_option_value_without_touching_rows(solutions, e
 
 def _new_attributes(old: Model, new: Model) -> list[tuple[str, str]]:
     return [
-        (e.logical_name, a) for e in new.entities.values() for a in e.attributes if a not in old.entities[e.logical_name].attributes
+        (e.logical_name, a)
+        for e in new.entities.values()
+        for a in e.attributes
+        if a not in old.entities[e.logical_name].attributes
     ]
 
 
@@ -96,13 +106,17 @@ def _new_option_values(old: Model, new: Model) -> list[tuple[str, int]]:
 def test_upgrade_dropping_an_attribute_with_data_is_refused_then_allowed(solutions, engine, fixture_solution) -> None:
     solutions.install(fixture_solution("alltypes_v2"))
     v2 = solutions.model()
-    from xrm.solution import load_definition
     from xrm.metadata import compile_model
+    from xrm.solution import load_definition
 
-    v3 = compile_model([*[d for d in v2.solutions if d.name != "alltypes"], load_definition(fixture_solution("alltypes_v3_drop"))])
-    (entity, attribute), = [(e, a) for e, a in _new_attributes(v3, v2)]
+    v3 = compile_model(
+        [*[d for d in v2.solutions if d.name != "alltypes"], load_definition(fixture_solution("alltypes_v3_drop"))]
+    )
+    ((entity, attribute),) = [(e, a) for e, a in _new_attributes(v3, v2)]
     column = v2.entities[entity].attributes[attribute]
-    value = {"integer": 1, "bigint": 1, "boolean": True, "decimal": 1.5, "money": 1.5, "float": 1.5}.get(column.type, "x")
+    value = {"integer": 1, "bigint": 1, "boolean": True, "decimal": 1.5, "money": 1.5, "float": 1.5}.get(
+        column.type, "x"
+    )
     add_rows(engine, entity, {attribute: value}, {attribute: value}, {attribute: None})
 
     with pytest.raises(DataLossError) as refused:
@@ -129,7 +143,12 @@ def test_uninstall_archives_data_and_reinstall_works(solutions, engine, fixture_
     archive = next(name for name in result.archives if name.startswith(f"arc_{tables[0]}"))
     assert archive in existing
     with engine.connect() as connection:
-        assert connection.execute(select(func.count()).select_from(Table(archive, MetaData(), autoload_with=connection))).scalar_one() == 3
+        assert (
+            connection.execute(
+                select(func.count()).select_from(Table(archive, MetaData(), autoload_with=connection))
+            ).scalar_one()
+            == 3
+        )
     assert "alltypes" not in {s.name for s in solutions.installed()}
     assert "archive" in result.summary()
 
@@ -198,12 +217,16 @@ def test_rebuilding_a_parent_table_keeps_child_rows(solutions, engine, write_sol
         "attributes": {"shp_name": {"type": "string"}, "shp_parentid": {"type": "lookup", "target": "shp_parent"}},
         "relationships": {"shp_parent_children": {"lookup": "shp_parentid", "cascade": {"delete": "cascade"}}},
     }  # fmt: skip
-    solutions.install(write_solution(manifest("1.0.0"), {"entities/shp_parent.yaml": parent, "entities/shp_child.yaml": child}))
+    solutions.install(
+        write_solution(manifest("1.0.0"), {"entities/shp_parent.yaml": parent, "entities/shp_child.yaml": child})
+    )
     add_rows(engine, "shp_parent", {"shp_name": "p", "shp_code": 7})
     (p,) = rows(engine, "shp_parent")
     add_rows(engine, "shp_child", *[{"shp_name": f"c{i}", "shp_parentid": p["shp_parentid"]} for i in range(3)])
     parent["attributes"]["shp_code"] = {"type": "bigint"}  # a type change: SQLite rebuilds the parent table
-    result = solutions.upgrade(write_solution(manifest("1.1.0"), {"entities/shp_parent.yaml": parent, "entities/shp_child.yaml": child}))
+    result = solutions.upgrade(
+        write_solution(manifest("1.1.0"), {"entities/shp_parent.yaml": parent, "entities/shp_child.yaml": child})
+    )
     assert [s.action for s in result.plan.steps] == ["alter_column"]
     assert len(rows(engine, "shp_child")) == 3
     assert [r["shp_code"] for r in rows(engine, "shp_parent")] == [7]

@@ -34,7 +34,12 @@ app.add_typer(schema_app, name="schema")
 
 Database = Annotated[
     str | None,
-    typer.Option("--database", "-d", help="Database URL (default: XRM_DATABASE_URL, else sqlite file ./xrm.db).", show_default=False),
+    typer.Option(
+        "--database",
+        "-d",
+        help="Database URL (default: XRM_DATABASE_URL, else sqlite file ./xrm.db).",
+        show_default=False,
+    ),
 ]
 AllowDataLoss = Annotated[bool, typer.Option("--allow-data-loss", help="Accept steps that drop or narrow data.")]
 
@@ -83,7 +88,9 @@ def demo(database: Database = None) -> None:
 
 @solution_app.command("validate")
 @user_errors
-def solution_validate(source: Annotated[str, typer.Argument(help="Solution folder or name.")], database: Database = None) -> None:
+def solution_validate(
+    source: Annotated[str, typer.Argument(help="Solution folder or name.")], database: Database = None
+) -> None:
     """Check a solution folder: every problem is reported with file and line; nothing is written."""
     definition = manager(database).validate(source)
     typer.echo(f"{definition.name} {definition.version}: valid")
@@ -91,14 +98,22 @@ def solution_validate(source: Annotated[str, typer.Argument(help="Solution folde
 
 @solution_app.command("install")
 @user_errors
-def solution_install(source: Annotated[str, typer.Argument(help="Solution folder or name.")], allow_data_loss: AllowDataLoss = False, database: Database = None) -> None:
+def solution_install(
+    source: Annotated[str, typer.Argument(help="Solution folder or name.")],
+    allow_data_loss: AllowDataLoss = False,
+    database: Database = None,
+) -> None:
     """Install a solution (and the system layer on an empty database)."""
     typer.echo(manager(database).install(source, allow_data_loss=allow_data_loss).summary())
 
 
 @solution_app.command("upgrade")
 @user_errors
-def solution_upgrade(source: Annotated[str, typer.Argument(help="Solution folder or name.")], allow_data_loss: AllowDataLoss = False, database: Database = None) -> None:
+def solution_upgrade(
+    source: Annotated[str, typer.Argument(help="Solution folder or name.")],
+    allow_data_loss: AllowDataLoss = False,
+    database: Database = None,
+) -> None:
     """Upgrade an installed solution to a newer version of it."""
     typer.echo(manager(database).upgrade(source, allow_data_loss=allow_data_loss).summary())
 
@@ -107,7 +122,9 @@ def solution_upgrade(source: Annotated[str, typer.Argument(help="Solution folder
 @user_errors
 def solution_uninstall(
     name: str,
-    delete_data: Annotated[bool, typer.Option("--delete-data", help="Drop the tables instead of archiving them.")] = False,
+    delete_data: Annotated[
+        bool, typer.Option("--delete-data", help="Drop the tables instead of archiving them.")
+    ] = False,
     allow_data_loss: AllowDataLoss = False,
     database: Database = None,
 ) -> None:
@@ -137,7 +154,9 @@ def solution_diff(
 def solution_list(database: Database = None) -> None:
     """List the installed solutions in install order."""
     for item in manager(database).installed():
-        typer.echo(f"{item.name:<20} {item.version:<10} {item.publisher:<20} installed {item.installed_on:%Y-%m-%d %H:%M}")
+        typer.echo(
+            f"{item.name:<20} {item.version:<10} {item.publisher:<20} installed {item.installed_on:%Y-%m-%d %H:%M}"
+        )
 
 
 @solution_app.command("export")
@@ -150,7 +169,9 @@ def solution_export(name: str, folder: Path, database: Database = None) -> None:
 
 def _print_entities(solutions: SolutionManager) -> None:
     for entity in sorted(solutions.model().entities.values(), key=lambda e: e.logical_name):
-        typer.echo(f"{entity.logical_name:<28} {entity.display_name:<28} {len(entity.attributes):>3} attributes  [{entity.solution}]")
+        typer.echo(
+            f"{entity.logical_name:<28} {entity.display_name:<28} {len(entity.attributes):>3} attributes  [{entity.solution}]"
+        )
 
 
 @entity_app.command("list")
@@ -166,7 +187,9 @@ def entity_show(name: str, database: Database = None) -> None:
     """Show an entity's attributes, keys and relationships, with ids and owning solutions."""
     model = manager(database).model()
     entity = model.entity(name)
-    typer.echo(f"{entity.logical_name} ({entity.display_name}) id={entity.id} solution={entity.solution} ownership={entity.ownership.value}")
+    typer.echo(
+        f"{entity.logical_name} ({entity.display_name}) id={entity.id} solution={entity.solution} ownership={entity.ownership.value}"
+    )
     typer.echo(f"primary id: {entity.primary_id}  primary name: {entity.primary_name}")
     typer.echo("attributes:")
     for attr in entity.attributes.values():
@@ -176,7 +199,10 @@ def entity_show(name: str, database: Database = None) -> None:
         typer.echo(f"key {key.name}: {', '.join(key.metadata.attributes)}")
     typer.echo("relationships:")
     for rel in model.relationships_of(name):
-        typer.echo(f"  {rel.name:<44} {rel.kind:<12} {rel.referenced_entity} -> {rel.referencing_entity}" + (f".{rel.lookup}" if rel.lookup else ""))
+        typer.echo(
+            f"  {rel.name:<44} {rel.kind:<12} {rel.referenced_entity} -> {rel.referencing_entity}"
+            + (f".{rel.lookup}" if rel.lookup else "")
+        )
 
 
 @schema_app.command("export")
@@ -198,7 +224,9 @@ def _attribute(path: str) -> tuple[str, str]:
 
 @autonumber_app.command("seed")
 @user_errors
-def autonumber_seed(target: Annotated[str, typer.Argument(help="ENTITY.ATTRIBUTE")], value: int, database: Database = None) -> None:
+def autonumber_seed(
+    target: Annotated[str, typer.Argument(help="ENTITY.ATTRIBUTE")], value: int, database: Database = None
+) -> None:
     """Make VALUE the next number of an autonumber attribute (seeds are per environment)."""
     from xrm.data.sequences import seed
 
@@ -214,7 +242,9 @@ def autonumber_seed(target: Annotated[str, typer.Argument(help="ENTITY.ATTRIBUTE
 
 @rollup_app.command("recalculate")
 @user_errors
-def rollup_recalculate(target: Annotated[str, typer.Argument(help="ENTITY.ATTRIBUTE")], database: Database = None) -> None:
+def rollup_recalculate(
+    target: Annotated[str, typer.Argument(help="ENTITY.ATTRIBUTE")], database: Database = None
+) -> None:
     """Recompute a rollup attribute from scratch for every record."""
     from xrm.data.rollup import recalculate
     from xrm.plugin import open_environment

@@ -18,8 +18,18 @@ def bootstrap(connection: Connection, model: Model, now) -> None:  # type: ignor
     tables = build_tables(model).tables
     units, users = tables["businessunit"], tables["systemuser"]
     stamps = {"createdon": now, "modifiedon": now, "versionnumber": 1}
-    if connection.execute(select(units.c.businessunitid).where(units.c.businessunitid == ROOT_BUSINESS_UNIT_ID)).first() is None:
+    if (
+        connection.execute(
+            select(units.c.businessunitid).where(units.c.businessunitid == ROOT_BUSINESS_UNIT_ID)
+        ).first()
+        is None
+    ):
         connection.execute(insert(units).values(businessunitid=ROOT_BUSINESS_UNIT_ID, name="Root", **stamps))
     if connection.execute(select(users.c.systemuserid).where(users.c.systemuserid == SYSTEM_USER_ID)).first() is None:
-        values = {"systemuserid": SYSTEM_USER_ID, "fullname": "SYSTEM", "domainname": "system", "businessunitid": ROOT_BUSINESS_UNIT_ID}
+        values = {
+            "systemuserid": SYSTEM_USER_ID,
+            "fullname": "SYSTEM",
+            "domainname": "system",
+            "businessunitid": ROOT_BUSINESS_UNIT_ID,
+        }
         connection.execute(insert(users).values(**{k: v for k, v in values.items() if k in users.c}, **stamps))

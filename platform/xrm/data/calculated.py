@@ -31,7 +31,9 @@ def calculated_names(entity: CompiledEntity, columns: Iterable[str] | None) -> l
     return [n for n, a in entity.attributes.items() if a.type == "calculated" and (wanted is None or n in wanted)]
 
 
-def evaluate_calculated(env: Environment, connection: Connection, entity: CompiledEntity, record: Entity, columns: Iterable[str] | None) -> None:
+def evaluate_calculated(
+    env: Environment, connection: Connection, entity: CompiledEntity, record: Entity, columns: Iterable[str] | None
+) -> None:
     """Fill the requested calculated attributes of ``record`` (all of them when ``columns`` is None)."""
     names = calculated_names(entity, columns)
     if not names:
@@ -42,7 +44,9 @@ def evaluate_calculated(env: Environment, connection: Connection, entity: Compil
         row = fetch_row(env, connection, entity.logical_name, record.id)
         if row is not None:
             full = from_row(entity, row)
-            values.update({k: (v.id if isinstance(v, EntityReference) else v) for k, v in full.items() if k not in values})
+            values.update(
+                {k: (v.id if isinstance(v, EntityReference) else v) for k, v in full.items() if k not in values}
+            )
     parents: dict[str, dict[str, Any] | None] = {}
     done: dict[str, Any] = {}
 
@@ -51,18 +55,27 @@ def evaluate_calculated(env: Environment, connection: Connection, entity: Compil
             return done[name]
         expression = _parsed(env, entity.logical_name, name)
         for ref in references(expression):
-            if ref.lookup is None and entity.attributes.get(ref.attribute) is not None and entity.attributes[ref.attribute].type == "calculated" and depth < 6:
+            if (
+                ref.lookup is None
+                and entity.attributes.get(ref.attribute) is not None
+                and entity.attributes[ref.attribute].type == "calculated"
+                and depth < 6
+            ):
                 values[ref.attribute] = value_of(ref.attribute, depth + 1)
             elif ref.lookup is not None and ref.lookup not in parents:
                 parents[ref.lookup] = _parent(env, connection, entity, ref.lookup, values.get(ref.lookup))
-        done[name] = _as_result(entity.attributes[name].metadata.result_type, evaluate(expression, values, parents, now=env.clock()))  # type: ignore[union-attr]
+        done[name] = _as_result(
+            entity.attributes[name].metadata.result_type, evaluate(expression, values, parents, now=env.clock())
+        )  # type: ignore[union-attr]
         return done[name]
 
     for name in names:
         record[name] = value_of(name)
 
 
-def _parent(env: Environment, connection: Connection, entity: CompiledEntity, lookup: str, parent_id: Any) -> dict[str, Any] | None:
+def _parent(
+    env: Environment, connection: Connection, entity: CompiledEntity, lookup: str, parent_id: Any
+) -> dict[str, Any] | None:
     attr = entity.attributes.get(lookup)
     if attr is None or parent_id is None or not attr.targets:
         return None

@@ -41,7 +41,12 @@ class Entity(MutableMapping[str, Any]):
     __slots__ = ("logical_name", "id", "_values")
 
     def __init__(
-        self, logical_name: str, values: Mapping[str, Any] | None = None, *, id: uuid.UUID | str | None = None, **more: Any
+        self,
+        logical_name: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        id: uuid.UUID | str | None = None,
+        **more: Any,
     ) -> None:
         self.logical_name = logical_name
         self.id = uuid.UUID(str(id)) if id is not None else None

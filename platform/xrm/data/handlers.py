@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import delete as sql_delete, insert, select
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import insert, select
 
 from xrm.data import audit, rollup
 from xrm.data.context import MAX_DEPTH, ExecutionContext
@@ -32,7 +33,15 @@ from xrm.data.messages import (
 )
 from xrm.data.pipeline import RegisteredStep
 from xrm.data.records import from_row, to_columns
-from xrm.data.rows import business_unit_of, ids_where, insert_row, missing_references, require_row, update_row, delete_row
+from xrm.data.rows import (
+    business_unit_of,
+    delete_row,
+    ids_where,
+    insert_row,
+    missing_references,
+    require_row,
+    update_row,
+)
 from xrm.data.scope import Scope
 from xrm.data.validation import missing_required, normalize_values
 from xrm.errors import (
@@ -80,7 +89,9 @@ class MessageHandlers:
             raise InvalidOperationError(f"unknown request {type(request).__name__}")
         return handler(request)  # type: ignore[operator]
 
-    def _context(self, message: str, entity: str | None, target: Entity | EntityReference | None, **inputs: Any) -> ExecutionContext:
+    def _context(
+        self, message: str, entity: str | None, target: Entity | EntityReference | None, **inputs: Any
+    ) -> ExecutionContext:
         from xrm.data.service import OrganizationService
 
         nested = OrganizationService(self.env, self.user_id, scope=self.scope.nested())
@@ -100,7 +111,9 @@ class MessageHandlers:
         context.output_parameters.update(response.results)
         for step in pipeline.steps_for(context.message, context.entity, Stage.POST_OPERATION, changed=changed):
             self._invoke(step, context)
-        for step in pipeline.steps_for(context.message, context.entity, Stage.POST_OPERATION, StepMode.ASYNC, changed=changed):
+        for step in pipeline.steps_for(
+            context.message, context.entity, Stage.POST_OPERATION, StepMode.ASYNC, changed=changed
+        ):
             enqueue_job(self.env, self.connection, step, context)
         response.results.update(context.output_parameters)
         return response
@@ -143,12 +156,16 @@ class MessageHandlers:
                 f"{entity.logical_name} {row[entity.primary_id]} is {state.label.lower()} and read-only; reactivate it first"
             )
 
-    def _write(self, entity: CompiledEntity, values: Mapping[str, Any], *, creating: bool, system: bool = False) -> dict[str, Any]:
+    def _write(
+        self, entity: CompiledEntity, values: Mapping[str, Any], *, creating: bool, system: bool = False
+    ) -> dict[str, Any]:
         converted, problems = normalize_values(entity, values, creating=creating, system=system)
         if creating:
             given = {name for name, value in values.items() if value is not None}
             problems += [p for p in missing_required(entity, converted) if p.attribute not in given]
-        problems += missing_references(self.env, self.connection, {k: v for k, v in converted.items() if k not in {p.attribute for p in problems}})
+        problems += missing_references(
+            self.env, self.connection, {k: v for k, v in converted.items() if k not in {p.attribute for p in problems}}
+        )
         if problems:
             raise ValidationError(entity.logical_name, sorted(problems, key=lambda p: p.attribute))
         return converted
@@ -197,7 +214,10 @@ class MessageHandlers:
         if status is None:
             status = initial.default_status
         elif status not in {s.value for s in initial.statuses}:
-            raise ValidationError(entity.logical_name, [_problem("statuscode", f"{status} is not a status of the initial state '{initial.label}'")])
+            raise ValidationError(
+                entity.logical_name,
+                [_problem("statuscode", f"{status} is not a status of the initial state '{initial.label}'")],
+            )
         return {"statecode": initial.value, "statuscode": status}
 
     def _retrieve(self, request: RetrieveRequest) -> Response:
@@ -221,9 +241,22 @@ class MessageHandlers:
         context = self._context("update", entity.logical_name, target, expected_version=request.expected_version)
         current = require_row(self.env, self.connection, entity.logical_name, target.id)
         self._images(context, "pre", current)
-        return self._run(context, lambda ctx: self._update_core(ctx, entity, target, current, request.expected_version), changed=set(target))
+        return self._run(
+            context,
+            lambda ctx: self._update_core(ctx, entity, target, current, request.expected_version),
+            changed=set(target),
+        )
 
-    def _update_core(self, ctx: ExecutionContext, entity: CompiledEntity, target: Entity, current: Mapping[str, Any], expected: int | None, *, system: bool = False) -> Response:
+    def _update_core(
+        self,
+        ctx: ExecutionContext,
+        entity: CompiledEntity,
+        target: Entity,
+        current: Mapping[str, Any],
+        expected: int | None,
+        *,
+        system: bool = False,
+    ) -> Response:
         if expected is not None and current.get("versionnumber") != expected:
             raise ConcurrencyError(
                 f"{entity.logical_name} {target.id} was changed by someone else (version {current.get('versionnumber')}, "
@@ -273,10 +306,16 @@ class MessageHandlers:
         child = self._meta(rel.referencing_entity)
         lookup = child.attributes[str(rel.lookup)]
         type_column = f"{lookup.name}type" if lookup.is_polymorphic else None
-        return ids_where(self.env, self.connection, child.logical_name, lookup.name, parent.id, type_column, parent.logical_name)
+        return ids_where(
+            self.env, self.connection, child.logical_name, lookup.name, parent.id, type_column, parent.logical_name
+        )
 
     def _cascade_delete(self, rel: CompiledRelationship, parent: EntityReference) -> None:
-        children = [c for c in self._children(rel, parent) if not (rel.referencing_entity == parent.logical_name and c == parent.id)]
+        children = [
+            c
+            for c in self._children(rel, parent)
+            if not (rel.referencing_entity == parent.logical_name and c == parent.id)
+        ]
         if not children:
             return
         behavior = rel.cascade.delete
@@ -299,7 +338,9 @@ class MessageHandlers:
         current = require_row(self.env, self.connection, entity.logical_name, target.id)
         context = self._context("update", entity.logical_name, target)
         self._images(context, "pre", current)
-        self._run(context, lambda ctx: self._update_core(ctx, entity, target, current, None, system=True), changed=set(target))
+        self._run(
+            context, lambda ctx: self._update_core(ctx, entity, target, current, None, system=True), changed=set(target)
+        )
 
     # --- assign / set_state --------------------------------------------------------------------
 
@@ -314,14 +355,32 @@ class MessageHandlers:
 
         def core(ctx: ExecutionContext) -> Response:
             previous = current.get("ownerid")
-            self._update_core(ctx, entity, Entity(entity.logical_name, {"ownerid": owner}, id=target.id), current, None, system=True)
+            self._update_core(
+                ctx, entity, Entity(entity.logical_name, {"ownerid": owner}, id=target.id), current, None, system=True
+            )
             self._cascade(entity, target, "assign", lambda child: self.handle(AssignRequest(child, owner)), previous)
-            audit.record(self.env, self.connection, entity, target.id, "assign", self.user_id, {"ownerid": previous}, {"ownerid": owner.id})
+            audit.record(
+                self.env,
+                self.connection,
+                entity,
+                target.id,
+                "assign",
+                self.user_id,
+                {"ownerid": previous},
+                {"ownerid": owner.id},
+            )
             return Response()
 
         return self._run(context, core)
 
-    def _cascade(self, entity: CompiledEntity, parent: EntityReference, kind: str, apply: Callable[[EntityReference], Any], previous_owner: Any = None) -> None:
+    def _cascade(
+        self,
+        entity: CompiledEntity,
+        parent: EntityReference,
+        kind: str,
+        apply: Callable[[EntityReference], Any],
+        previous_owner: Any = None,
+    ) -> None:
         """Apply an operation to children per each relationship's cascade setting for ``kind``."""
         for rel in self.env.model.relationships_of(entity.logical_name):
             if rel.kind != "one_to_many" or rel.referenced_entity != entity.logical_name:
@@ -348,10 +407,14 @@ class MessageHandlers:
             raise InvalidOperationError(f"{entity.logical_name} has no state model")
         state = next((s for s in states.states if s.value == request.state), None)
         if state is None:
-            raise ValidationError(entity.logical_name, [_problem("statecode", f"{request.state} is not a state of {entity.logical_name}")])
+            raise ValidationError(
+                entity.logical_name, [_problem("statecode", f"{request.state} is not a state of {entity.logical_name}")]
+            )
         status = request.status if request.status is not None else state.default_status
         if status not in {s.value for s in state.statuses}:
-            raise ValidationError(entity.logical_name, [_problem("statuscode", f"{status} is not a status of state '{state.label}'")])
+            raise ValidationError(
+                entity.logical_name, [_problem("statuscode", f"{status} is not a status of state '{state.label}'")]
+            )
         current = require_row(self.env, self.connection, entity.logical_name, target.id)
         if states.enforce_transitions and current.get("statuscode") != status:
             allowed = next((t.to for t in states.transitions if t.from_status == current.get("statuscode")), ())
@@ -401,31 +464,53 @@ class MessageHandlers:
 
         return self._run(context, core)
 
-    def _link_one(self, rel: CompiledRelationship, target: EntityReference, related: EntityReference, associate: bool) -> None:
+    def _link_one(
+        self, rel: CompiledRelationship, target: EntityReference, related: EntityReference, associate: bool
+    ) -> None:
         parent, child = (target, related) if target.logical_name == rel.referenced_entity else (related, target)
         if child.logical_name != rel.referencing_entity or parent.logical_name != rel.referenced_entity:
-            raise ValidationError(rel.referencing_entity, [_problem(str(rel.lookup), f"'{rel.name}' links {rel.referenced_entity} to {rel.referencing_entity}")])
-        self.handle(UpdateRequest(Entity(child.logical_name, {str(rel.lookup): parent if associate else None}, id=child.id)))
+            raise ValidationError(
+                rel.referencing_entity,
+                [_problem(str(rel.lookup), f"'{rel.name}' links {rel.referenced_entity} to {rel.referencing_entity}")],
+            )
+        self.handle(
+            UpdateRequest(Entity(child.logical_name, {str(rel.lookup): parent if associate else None}, id=child.id))
+        )
 
-    def _link_many(self, rel: CompiledRelationship, target: EntityReference, related: EntityReference, associate: bool) -> None:
+    def _link_many(
+        self, rel: CompiledRelationship, target: EntityReference, related: EntityReference, associate: bool
+    ) -> None:
         one, two = rel.intersect_columns
         if target.logical_name == rel.referenced_entity and related.logical_name == rel.referencing_entity:
             values = {one: target.id, two: related.id}
         elif target.logical_name == rel.referencing_entity and related.logical_name == rel.referenced_entity:
             values = {one: related.id, two: target.id}
         else:
-            raise ValidationError(target.logical_name, [_problem(rel.name, f"cannot link {related.logical_name} through '{rel.name}'")])
+            raise ValidationError(
+                target.logical_name, [_problem(rel.name, f"cannot link {related.logical_name} through '{rel.name}'")]
+            )
         require_row(self.env, self.connection, related.logical_name, related.id)
         table = self.env.tables.tables[str(rel.intersect)]
         condition = (table.c[one] == values[one]) & (table.c[two] == values[two])
         exists = self.connection.execute(select(table.c[one]).where(condition)).first() is not None
         if associate:
             if exists:
-                raise InvalidOperationError(f"{related.logical_name} {related.id} is already associated through '{rel.name}'")
+                raise InvalidOperationError(
+                    f"{related.logical_name} {related.id} is already associated through '{rel.name}'"
+                )
             self.connection.execute(insert(table).values(**values))
         elif exists:
             self.connection.execute(sql_delete(table).where(condition))
-        audit.record(self.env, self.connection, self._meta(target.logical_name), target.id, "associate" if associate else "disassociate", self.user_id, None, {rel.name: str(related.id)})
+        audit.record(
+            self.env,
+            self.connection,
+            self._meta(target.logical_name),
+            target.id,
+            "associate" if associate else "disassociate",
+            self.user_id,
+            None,
+            {rel.name: str(related.id)},
+        )
 
     def _clear_intersect(self, rel: CompiledRelationship, entity: str, record_id: uuid.UUID) -> None:
         table = self.env.tables.tables[str(rel.intersect)]
@@ -447,12 +532,18 @@ class MessageHandlers:
         sub_row = require_row(self.env, self.connection, entity.logical_name, subordinate.id)
         for row in (master_row, sub_row):
             self._check_open(entity, row)
-        context = self._context("merge", entity.logical_name, target, subordinate=subordinate, update_content=request.update_content)
+        context = self._context(
+            "merge", entity.logical_name, target, subordinate=subordinate, update_content=request.update_content
+        )
 
         def core(ctx: ExecutionContext) -> Response:
             moved = 0
             for rel in self.env.model.relationships_of(entity.logical_name):
-                if rel.kind != "one_to_many" or rel.referenced_entity != entity.logical_name or rel.cascade.merge is not MergeBehavior.CASCADE:
+                if (
+                    rel.kind != "one_to_many"
+                    or rel.referenced_entity != entity.logical_name
+                    or rel.cascade.merge is not MergeBehavior.CASCADE
+                ):
                     continue
                 for child_id in self._children(rel, subordinate):
                     if rel.referencing_entity == entity.logical_name and child_id in (target.id, subordinate.id):
@@ -467,10 +558,23 @@ class MessageHandlers:
                 self._system_update(Entity(entity.logical_name, link, id=subordinate.id))
             if entity.states is not None:
                 closed = next((s for s in entity.states.states if s.is_closed), None)
-                state = request.subordinate_state if request.subordinate_state is not None else (closed.value if closed else None)
+                state = (
+                    request.subordinate_state
+                    if request.subordinate_state is not None
+                    else (closed.value if closed else None)
+                )
                 if state is not None:
                     self.handle(SetStateRequest(subordinate, state, request.subordinate_status))
-            audit.record(self.env, self.connection, entity, target.id, "merge", self.user_id, None, {"subordinate": str(subordinate.id), "moved": moved})
+            audit.record(
+                self.env,
+                self.connection,
+                entity,
+                target.id,
+                "merge",
+                self.user_id,
+                None,
+                {"subordinate": str(subordinate.id), "moved": moved},
+            )
             return Response(results={"moved": moved})
 
         return self._run(context, core)
@@ -501,7 +605,9 @@ def _is_closed(entity: CompiledEntity, row: Mapping[str, Any]) -> bool:
     return state is not None and state.is_closed
 
 
-def _add_calculated(env: Environment, entity: CompiledEntity, record: Entity, columns: tuple[str, ...] | None, connection: Any) -> None:
+def _add_calculated(
+    env: Environment, entity: CompiledEntity, record: Entity, columns: tuple[str, ...] | None, connection: Any
+) -> None:
     from xrm.data.calculated import evaluate_calculated
 
     evaluate_calculated(env, connection, entity, record, columns)

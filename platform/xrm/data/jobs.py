@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -18,7 +17,15 @@ from xrm.data.pipeline import RegisteredStep
 from xrm.metadata.components import Stage, StepMode
 from xrm.schema.platform_tables import job_table
 
-__all__ = ["enqueue_job", "serialize_target", "deserialize_target", "DEFAULT_MAX_ATTEMPTS", "JobStatus", "run_due_jobs", "job_statuses"]
+__all__ = [
+    "enqueue_job",
+    "serialize_target",
+    "deserialize_target",
+    "DEFAULT_MAX_ATTEMPTS",
+    "JobStatus",
+    "run_due_jobs",
+    "job_statuses",
+]
 
 DEFAULT_MAX_ATTEMPTS = 5
 
@@ -56,7 +63,11 @@ def serialize_target(target: Entity | EntityReference | None) -> dict[str, Any] 
         return None
     if isinstance(target, EntityReference):
         return {"reference": target.logical_name, "id": str(target.id)}
-    return {"entity": target.logical_name, "id": str(target.id) if target.id else None, "values": {k: _plain(v) for k, v in target.items()}}
+    return {
+        "entity": target.logical_name,
+        "id": str(target.id) if target.id else None,
+        "values": {k: _plain(v) for k, v in target.items()},
+    }
 
 
 def deserialize_target(data: dict[str, Any] | None) -> Entity | EntityReference | None:
@@ -138,7 +149,9 @@ def _finish(env: Environment, job: dict[str, Any], error: BaseException | None) 
         values = {"status": "failed" if exhausted else "pending", "last_error": message, "next_run_at": now + delay}
     with env.engine.begin() as connection:
         connection.execute(
-            update(job_table).where(job_table.c.jobid == job["jobid"]).values(locked_by=None, locked_until=None, modifiedon=now, **values)
+            update(job_table)
+            .where(job_table.c.jobid == job["jobid"])
+            .values(locked_by=None, locked_until=None, modifiedon=now, **values)
         )
 
 
@@ -146,7 +159,14 @@ def _run_job(env: Environment, job: dict[str, Any]) -> None:
     from xrm.data.scope import transaction
     from xrm.data.service import OrganizationService
 
-    step = next((s for s in env.pipeline.steps_for(job["message"], job["entity"], Stage.POST_OPERATION, StepMode.ASYNC) if s.name == job["step"]), None)
+    step = next(
+        (
+            s
+            for s in env.pipeline.steps_for(job["message"], job["entity"], Stage.POST_OPERATION, StepMode.ASYNC)
+            if s.name == job["step"]
+        ),
+        None,
+    )
     if step is None:
         raise LookupError(f"step '{job['step']}' is no longer registered")
     data = job["context"]

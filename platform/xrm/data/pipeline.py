@@ -51,7 +51,9 @@ class RegisteredStep:
     solution: str | None = None
 
     @classmethod
-    def from_metadata(cls, step: PluginStepMetadata, handler: PluginHandler, solution: str | None = None) -> RegisteredStep:
+    def from_metadata(
+        cls, step: PluginStepMetadata, handler: PluginHandler, solution: str | None = None
+    ) -> RegisteredStep:
         return cls(
             step.name, step.message, step.entity, step.stage, step.mode, step.order, handler,
             frozenset(step.filtering_attributes), dict(step.configuration), step.images, step.run_as_system, solution,
@@ -70,7 +72,14 @@ class Pipeline:
         self._steps.append(step)
         self._steps.sort(key=lambda s: (s.stage.value, s.order, s.name))
 
-    def steps_for(self, message: str, entity: str | None, stage: Stage, mode: StepMode = StepMode.SYNC, changed: Iterable[str] | None = None) -> list[RegisteredStep]:
+    def steps_for(
+        self,
+        message: str,
+        entity: str | None,
+        stage: Stage,
+        mode: StepMode = StepMode.SYNC,
+        changed: Iterable[str] | None = None,
+    ) -> list[RegisteredStep]:
         """Steps to run, in execution order; ``changed`` applies update filtering attributes."""
         changed_set = set(changed) if changed is not None else None
         selected = []

@@ -18,7 +18,9 @@ from xrm.query import QueryContext, QueryExpression, compile_query
 __all__ = ["retrieve_multiple"]
 
 
-def retrieve_multiple(env: Environment, connection: Connection, query: QueryExpression, user_id: uuid.UUID | None) -> RetrieveMultipleResponse:
+def retrieve_multiple(
+    env: Environment, connection: Connection, query: QueryExpression, user_id: uuid.UUID | None
+) -> RetrieveMultipleResponse:
     """Run ``query``; record queries give entities (link-entity columns as ``alias.attribute``),
     aggregate queries give one entity per group holding the aggregate aliases."""
     entity = env.model.entity(query.entity)

@@ -56,8 +56,14 @@ def _all_specs(env: Environment) -> list[RollupSpec]:
                 lookup = env.model.entity(meta.related_entity).attributes[meta.lookup]
                 specs.append(
                     RollupSpec(
-                        entity.logical_name, attr.name, meta.related_entity, meta.lookup, lookup.is_polymorphic,
-                        meta.aggregate.value, meta.attribute, meta.filters,
+                        entity.logical_name,
+                        attr.name,
+                        meta.related_entity,
+                        meta.lookup,
+                        lookup.is_polymorphic,
+                        meta.aggregate.value,
+                        meta.attribute,
+                        meta.filters,
                         _hierarchy_lookup(env, entity.logical_name) if meta.hierarchy else None,
                     )  # fmt: skip
                 )
@@ -113,7 +119,9 @@ def _contribution(spec: RollupSpec, row: Row | None) -> tuple[uuid.UUID | None, 
     return row[spec.lookup], value
 
 
-def on_change(env: Environment, connection: Connection, entity: CompiledEntity, old: Row | None, new: Row | None) -> None:
+def on_change(
+    env: Environment, connection: Connection, entity: CompiledEntity, old: Row | None, new: Row | None
+) -> None:
     """Apply the rollup effects of one row going from ``old`` to ``new`` (None: absent).
 
     count, sum and avg deltas for one parent record are folded into a single UPDATE.
@@ -143,11 +151,20 @@ def on_change(env: Environment, connection: Connection, entity: CompiledEntity, 
     _move_subtree(env, connection, entity, old, new)
 
 
-def _add_deltas(env: Environment, connection: Connection, entity: str, record: uuid.UUID, hierarchy: str | None, bucket: dict[str, Any]) -> None:
+def _add_deltas(
+    env: Environment,
+    connection: Connection,
+    entity: str,
+    record: uuid.UUID,
+    hierarchy: str | None,
+    bucket: dict[str, Any],
+) -> None:
     table = env.table(entity)
     pk = table.c[env.model.entity(entity).primary_id]
     averages = bucket.pop("_averages", set())
-    values: dict[Any, Any] = {table.c[name]: func.coalesce(table.c[name], 0) + delta for name, delta in bucket.items() if delta}
+    values: dict[Any, Any] = {
+        table.c[name]: func.coalesce(table.c[name], 0) + delta for name, delta in bucket.items() if delta
+    }
     sqlite = connection.dialect.name == "sqlite"
     for name in averages:
         total = func.coalesce(table.c[f"{name}_sum"], 0) + bucket.get(f"{name}_sum", 0)
@@ -180,7 +197,9 @@ def _ancestors(env: Environment, connection: Connection, spec: RollupSpec, start
     return chain
 
 
-def _apply(env: Environment, connection: Connection, spec: RollupSpec, parent: uuid.UUID, value: Any, *, removing: bool) -> None:
+def _apply(
+    env: Environment, connection: Connection, spec: RollupSpec, parent: uuid.UUID, value: Any, *, removing: bool
+) -> None:
     table = env.table(spec.parent)
     pk = table.c[env.model.entity(spec.parent).primary_id]
     for target in _ancestors(env, connection, spec, parent):
@@ -206,7 +225,9 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _apply_avg(connection: Connection, table: Any, where: ColumnElement[bool], name: str, value: Any, removing: bool) -> None:
+def _apply_avg(
+    connection: Connection, table: Any, where: ColumnElement[bool], name: str, value: Any, removing: bool
+) -> None:
     total, count = table.c[f"{name}_sum"], table.c[f"{name}_count"]
     sign = -1 if removing else 1
     new_total = func.coalesce(total, 0) + sign * Decimal(str(value))
@@ -238,7 +259,9 @@ def _filter_clause(env: Environment, spec: RollupSpec) -> list[ColumnElement[boo
 def _aggregate_expression(spec: RollupSpec, child: Any) -> Any:
     if spec.aggregate == "count":
         return func.count() if spec.source is None else func.count(child.c[spec.source])
-    return {"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}[spec.aggregate](child.c[str(spec.source)])
+    return {"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}[spec.aggregate](
+        child.c[str(spec.source)]
+    )
 
 
 def _extreme(env: Environment, connection: Connection, spec: RollupSpec, parent: uuid.UUID) -> Any:
@@ -250,13 +273,17 @@ def _extreme(env: Environment, connection: Connection, spec: RollupSpec, parent:
     if spec.hierarchy_lookup is not None:
         table = env.table(spec.parent)
         fn = func.min if spec.aggregate == "min" else func.max
-        below = connection.execute(select(fn(table.c[spec.attribute])).where(table.c[spec.hierarchy_lookup] == parent)).scalar_one_or_none()
+        below = connection.execute(
+            select(fn(table.c[spec.attribute])).where(table.c[spec.hierarchy_lookup] == parent)
+        ).scalar_one_or_none()
         candidates = [v for v in (value, below) if v is not None]
         value = (min if spec.aggregate == "min" else max)(candidates) if candidates else None
     return value
 
 
-def _move_subtree(env: Environment, connection: Connection, entity: CompiledEntity, old: Row | None, new: Row | None) -> None:
+def _move_subtree(
+    env: Environment, connection: Connection, entity: CompiledEntity, old: Row | None, new: Row | None
+) -> None:
     """A record moved in its own hierarchy: its whole subtree's totals move between ancestors."""
     for spec in _all_specs(env):
         if spec.parent != entity.logical_name or spec.hierarchy_lookup is None or old is None or new is None:
@@ -281,7 +308,9 @@ def _recalculate_one(env: Environment, connection: Connection, spec: RollupSpec,
     table = env.table(spec.parent)
     pk = table.c[env.model.entity(spec.parent).primary_id]
     if spec.aggregate in ("min", "max"):
-        connection.execute(update(table).where(pk == parent).values({table.c[spec.attribute]: _extreme(env, connection, spec, parent)}))
+        connection.execute(
+            update(table).where(pk == parent).values({table.c[spec.attribute]: _extreme(env, connection, spec, parent)})
+        )
         return
     raise NotImplementedError(spec.aggregate)
 
@@ -316,7 +345,9 @@ def _direct(env: Environment, connection: Connection, spec: RollupSpec, parent: 
     return connection.execute(select(_aggregate_expression(spec, child)).where(*where)).scalar_one_or_none(), None
 
 
-def _fold_hierarchy(spec: RollupSpec, direct: dict[uuid.UUID, tuple[Any, Any]], parents: dict[uuid.UUID, uuid.UUID | None]) -> dict[uuid.UUID, tuple[Any, Any]]:
+def _fold_hierarchy(
+    spec: RollupSpec, direct: dict[uuid.UUID, tuple[Any, Any]], parents: dict[uuid.UUID, uuid.UUID | None]
+) -> dict[uuid.UUID, tuple[Any, Any]]:
     children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
     for record, parent in parents.items():
         children.setdefault(parent, []).append(record)
@@ -330,7 +361,10 @@ def _fold_hierarchy(spec: RollupSpec, direct: dict[uuid.UUID, tuple[Any, Any]], 
             if child in path:
                 continue
             child_value, child_count = fold(child, path | {child})
-            value, count = _combine(spec, value, child_value), (count or 0) + (child_count or 0) if spec.aggregate == "avg" else None
+            value, count = (
+                _combine(spec, value, child_value),
+                (count or 0) + (child_count or 0) if spec.aggregate == "avg" else None,
+            )
         folded[record] = (value, count)
         return folded[record]
 
@@ -355,5 +389,9 @@ def _stored(spec: RollupSpec, value: tuple[Any, Any]) -> dict[str, Any]:
         return {spec.attribute: aggregate or 0}
     if spec.aggregate == "avg":
         total = Decimal(str(aggregate or 0))
-        return {spec.attribute: (total / count) if count else None, f"{spec.attribute}_sum": total, f"{spec.attribute}_count": count or 0}
+        return {
+            spec.attribute: (total / count) if count else None,
+            f"{spec.attribute}_sum": total,
+            f"{spec.attribute}_count": count or 0,
+        }
     return {spec.attribute: aggregate}

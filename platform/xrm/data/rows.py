@@ -12,7 +12,16 @@ from xrm.data.entity import EntityReference
 from xrm.data.environment import Environment
 from xrm.errors import AttributeProblem, NotFoundError
 
-__all__ = ["fetch_row", "require_row", "insert_row", "update_row", "delete_row", "missing_references", "business_unit_of", "ids_where"]
+__all__ = [
+    "fetch_row",
+    "require_row",
+    "insert_row",
+    "update_row",
+    "delete_row",
+    "missing_references",
+    "business_unit_of",
+    "ids_where",
+]
 
 
 def fetch_row(env: Environment, connection: Connection, entity: str, record_id: uuid.UUID) -> Mapping[str, Any] | None:
@@ -32,7 +41,9 @@ def insert_row(env: Environment, connection: Connection, entity: str, columns: M
     connection.execute(insert(env.table(entity)).values(**columns))
 
 
-def update_row(env: Environment, connection: Connection, entity: str, record_id: uuid.UUID, columns: Mapping[str, Any]) -> int:
+def update_row(
+    env: Environment, connection: Connection, entity: str, record_id: uuid.UUID, columns: Mapping[str, Any]
+) -> int:
     table = env.table(entity)
     pk = table.c[env.model.entity(entity).primary_id]
     return connection.execute(update(table).where(pk == record_id).values(**columns)).rowcount
@@ -71,12 +82,18 @@ def business_unit_of(env: Environment, connection: Connection, owner: EntityRefe
     return connection.execute(select(table.c.businessunitid).where(pk == owner.id)).scalar_one_or_none()
 
 
-def ids_where(env: Environment, connection: Connection, entity: str, column: str, value: Any, type_column: str | None = None, type_value: str | None = None) -> list[uuid.UUID]:
+def ids_where(
+    env: Environment,
+    connection: Connection,
+    entity: str,
+    column: str,
+    value: Any,
+    type_column: str | None = None,
+    type_value: str | None = None,
+) -> list[uuid.UUID]:
     table = env.table(entity)
     pk = table.c[env.model.entity(entity).primary_id]
     statement = select(pk).where(table.c[column] == value)
     if type_column is not None:
         statement = statement.where(table.c[type_column] == type_value)
     return list(connection.execute(statement.order_by(pk)).scalars())
-
-

@@ -32,4 +32,6 @@ def next_value(connection: Connection, entity: str, attribute: str) -> int:
 def seed(connection: Connection, entity: str, attribute: str, value: int) -> None:
     """Make ``value`` the next number handed out."""
     statement = _upsert(connection).values(entity=entity, attribute=attribute, next_value=value)
-    connection.execute(statement.on_conflict_do_update(index_elements=["entity", "attribute"], set_={"next_value": value}))
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=["entity", "attribute"], set_={"next_value": value})
+    )

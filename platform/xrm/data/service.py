@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
 from xrm.data.entity import Entity, EntityReference
 from xrm.data.environment import Environment
 from xrm.data.messages import (
@@ -32,8 +34,6 @@ from xrm.data.messages import (
     UpdateRequest,
 )
 from xrm.data.scope import Scope, transaction
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-
 from xrm.errors import DatabaseUnavailableError, IntegrityViolationError, InvalidOperationError, XrmError
 
 __all__ = ["OrganizationService"]
@@ -48,7 +48,9 @@ class OrganizationService:
     (``context.service``) shares the running transaction and calls one level deeper.
     """
 
-    def __init__(self, environment: Environment, user_id: uuid.UUID | None = None, *, scope: Scope | None = None) -> None:
+    def __init__(
+        self, environment: Environment, user_id: uuid.UUID | None = None, *, scope: Scope | None = None
+    ) -> None:
         self.environment = environment
         self.user_id = user_id
         self._scope = scope
@@ -63,7 +65,9 @@ class OrganizationService:
 
     def retrieve(self, logical_name: str, record_id: uuid.UUID | str, columns: Iterable[str] | None = None) -> Entity:
         """One record with the chosen columns (all when None)."""
-        request = RetrieveRequest(EntityReference(logical_name, record_id), tuple(columns) if columns is not None else None)
+        request = RetrieveRequest(
+            EntityReference(logical_name, record_id), tuple(columns) if columns is not None else None
+        )
         response = self.execute(request)
         assert isinstance(response, RetrieveResponse) and response.entity is not None
         return response.entity
@@ -80,10 +84,14 @@ class OrganizationService:
         assert isinstance(response, RetrieveMultipleResponse)
         return response.collection
 
-    def associate(self, logical_name: str, record_id: uuid.UUID | str, relationship: str, related: Iterable[EntityReference]) -> None:
+    def associate(
+        self, logical_name: str, record_id: uuid.UUID | str, relationship: str, related: Iterable[EntityReference]
+    ) -> None:
         self.execute(AssociateRequest(EntityReference(logical_name, record_id), relationship, tuple(related)))
 
-    def disassociate(self, logical_name: str, record_id: uuid.UUID | str, relationship: str, related: Iterable[EntityReference]) -> None:
+    def disassociate(
+        self, logical_name: str, record_id: uuid.UUID | str, relationship: str, related: Iterable[EntityReference]
+    ) -> None:
         self.execute(DisassociateRequest(EntityReference(logical_name, record_id), relationship, tuple(related)))
 
     def assign(self, logical_name: str, record_id: uuid.UUID | str, owner: EntityReference) -> None:
@@ -105,16 +113,23 @@ class OrganizationService:
         """Merge the subordinate into the target (see :class:`MergeRequest`)."""
         self.execute(
             MergeRequest(
-                EntityReference(logical_name, target_id), EntityReference(logical_name, subordinate_id),
-                dict(update_content or {}), subordinate_state, subordinate_status,
+                EntityReference(logical_name, target_id),
+                EntityReference(logical_name, subordinate_id),
+                dict(update_content or {}),
+                subordinate_state,
+                subordinate_status,
             )  # fmt: skip
         )
 
-    def execute_action(self, action: str, parameters: dict[str, Any] | None = None, target: EntityReference | None = None) -> dict[str, Any]:
+    def execute_action(
+        self, action: str, parameters: dict[str, Any] | None = None, target: EntityReference | None = None
+    ) -> dict[str, Any]:
         """Run a custom action registered by a solution; returns its output parameters."""
         return self.execute(ExecuteActionRequest(action, dict(parameters or {}), target)).results
 
-    def execute_multiple(self, requests: Iterable[Request], *, continue_on_error: bool = False, transactional: bool = False) -> ExecuteMultipleResponse:
+    def execute_multiple(
+        self, requests: Iterable[Request], *, continue_on_error: bool = False, transactional: bool = False
+    ) -> ExecuteMultipleResponse:
         response = self.execute(ExecuteMultipleRequest(tuple(requests), continue_on_error, transactional))
         assert isinstance(response, ExecuteMultipleResponse)
         return response
@@ -156,7 +171,9 @@ class OrganizationService:
 
     def _execute_multiple(self, request: ExecuteMultipleRequest) -> ExecuteMultipleResponse:
         if len(request.requests) > MAX_BATCH:
-            raise InvalidOperationError(f"execute_multiple takes at most {MAX_BATCH} requests ({len(request.requests)} given)")
+            raise InvalidOperationError(
+                f"execute_multiple takes at most {MAX_BATCH} requests ({len(request.requests)} given)"
+            )
         if any(isinstance(r, ExecuteMultipleRequest) for r in request.requests):
             raise InvalidOperationError("execute_multiple cannot contain another execute_multiple")
         result = ExecuteMultipleResponse()
@@ -166,7 +183,11 @@ class OrganizationService:
                 nested = self
             else:
                 nested = None
-            with transaction(self.environment.engine, self.user_id) if nested is None else _null_scope(self._scope) as scope:
+            with (
+                transaction(self.environment.engine, self.user_id)
+                if nested is None
+                else _null_scope(self._scope) as scope
+            ):
                 for index, item in enumerate(request.requests):
                     result.items.append(ExecuteMultipleItem(index, self._dispatch(item, scope)))
             return result
@@ -184,10 +205,16 @@ class OrganizationService:
 def _database_error(error: DBAPIError) -> XrmError:
     """A driver error as a clean xrm error: no SQL or internals reach the caller."""
     if isinstance(error, IntegrityError):
-        return IntegrityViolationError("the change conflicts with existing data (a unique key or a reference); nothing was written")
+        return IntegrityViolationError(
+            "the change conflicts with existing data (a unique key or a reference); nothing was written"
+        )
     if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
-        return DatabaseUnavailableError("the database connection was lost during the operation; nothing was committed, retry")
-    return DatabaseUnavailableError(f"the database refused the operation ({type(error.orig).__name__}); nothing was committed")
+        return DatabaseUnavailableError(
+            "the database connection was lost during the operation; nothing was committed, retry"
+        )
+    return DatabaseUnavailableError(
+        f"the database refused the operation ({type(error.orig).__name__}); nothing was committed"
+    )
 
 
 class _null_scope:

@@ -20,7 +20,9 @@ from xrm.metadata.attributes import RequiredLevel
 __all__ = ["READ_ONLY", "normalize_values", "missing_required"]
 
 # Columns the platform maintains; callers never write them directly.
-READ_ONLY = frozenset({"createdon", "modifiedon", "createdby", "modifiedby", "versionnumber", "owningbusinessunit", "statecode"})
+READ_ONLY = frozenset(
+    {"createdon", "modifiedon", "createdby", "modifiedby", "versionnumber", "owningbusinessunit", "statecode"}
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -118,7 +120,9 @@ def _reference(value: Any, attr: CompiledAttribute) -> EntityReference:
     if not isinstance(value, EntityReference):
         raise _Invalid(f"expected a reference to {' or '.join(attr.targets)}")
     if value.logical_name not in attr.targets:
-        raise _Invalid(f"a reference to '{value.logical_name}' is not allowed here (targets: {', '.join(attr.targets)})")
+        raise _Invalid(
+            f"a reference to '{value.logical_name}' is not allowed here (targets: {', '.join(attr.targets)})"
+        )
     return value
 
 
@@ -212,6 +216,9 @@ def missing_required(entity: CompiledEntity, values: Mapping[str, Any]) -> list[
     for attr in entity.attributes.values():
         if attr.system or attr.type in ("calculated", "rollup", "autonumber"):
             continue
-        if attr.metadata.required in (RequiredLevel.REQUIRED, RequiredLevel.SYSTEM_REQUIRED) and values.get(attr.name) is None:
+        if (
+            attr.metadata.required in (RequiredLevel.REQUIRED, RequiredLevel.SYSTEM_REQUIRED)
+            and values.get(attr.name) is None
+        ):
             problems.append(AttributeProblem(attr.name, "is required"))
     return problems

@@ -61,7 +61,9 @@ def order_solutions(definitions: list[SolutionDefinition]) -> tuple[list[Solutio
         for index, dep in enumerate(definition.manifest.dependencies):
             other = by_name.get(dep.name)
             if other is None:
-                issues.append(locator.issue(("dependencies", index), f"depends on '{dep.name}', which is not installed"))
+                issues.append(
+                    locator.issue(("dependencies", index), f"depends on '{dep.name}', which is not installed")
+                )
             elif not version_satisfies(other.version, dep.version):
                 issues.append(
                     locator.issue(
@@ -112,7 +114,9 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
     def needs_prefix(kind: str, component: str, path: tuple[str | int, ...], value: str) -> None:
         if prefix and not value.startswith(prefix):
             issues.append(
-                definition.locate(kind, component).issue(path, f"'{value}' must start with the publisher prefix '{prefix}'")
+                definition.locate(kind, component).issue(
+                    path, f"'{value}' must start with the publisher prefix '{prefix}'"
+                )
             )
 
     for optionset in definition.optionsets:
@@ -126,14 +130,18 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
             taken = {option.value for option in existing.options}
             for index, option in enumerate(optionset.options):
                 if option.value in taken:
-                    issues.append(locator.issue(("options", index, "value"), f"option value {option.value} already exists"))
+                    issues.append(
+                        locator.issue(("options", index, "value"), f"option value {option.value} already exists")
+                    )
                 owners[option.value] = name
             model.optionsets[optionset.name] = CompiledOptionSet(
                 existing.name, existing.id, existing.solution, existing.options + optionset.options, owners
             )
             continue
         if existing is not None:
-            issues.append(locator.issue(("name",), f"option set '{optionset.name}' is already defined by '{existing.solution}'"))
+            issues.append(
+                locator.issue(("name",), f"option set '{optionset.name}' is already defined by '{existing.solution}'")
+            )
             continue
         needs_prefix("optionsets", optionset.name, ("name",), optionset.name)
         model.optionsets[optionset.name] = CompiledOptionSet(
@@ -164,7 +172,9 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
         if is_reserved(entity.logical_name):
             issues.append(locator.issue(("logical_name",), f"'{entity.logical_name}' is a reserved word"))
         needs_prefix("entities", entity.logical_name, ("logical_name",), entity.logical_name)
-        compiled = CompiledEntity(entity.logical_name, entity.id or stable_id("entity", entity.logical_name), name, entity)
+        compiled = CompiledEntity(
+            entity.logical_name, entity.id or stable_id("entity", entity.logical_name), name, entity
+        )
         model.entities[entity.logical_name] = compiled
         new_entities.append(compiled)
 
@@ -189,24 +199,40 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
         key = (form.entity, form.name)
         if key in model.forms:
             owner = model.forms[key].solution
-            issues.append(definition.locate("forms", form.name).issue(("name",), f"form '{form.name}' of '{form.entity}' already exists in '{owner}'"))
+            issues.append(
+                definition.locate("forms", form.name).issue(
+                    ("name",), f"form '{form.name}' of '{form.entity}' already exists in '{owner}'"
+                )
+            )
             continue
         model.forms[key] = CompiledComponent(form.name, form.id or stable_id("form", *key), name, form)
     for view in definition.views:
         key = (view.entity, view.name)
         if key in model.views:
             owner = model.views[key].solution
-            issues.append(definition.locate("views", view.name).issue(("name",), f"view '{view.name}' of '{view.entity}' already exists in '{owner}'"))
+            issues.append(
+                definition.locate("views", view.name).issue(
+                    ("name",), f"view '{view.name}' of '{view.entity}' already exists in '{owner}'"
+                )
+            )
             continue
         model.views[key] = CompiledComponent(view.name, view.id or stable_id("view", *key), name, view)
     for role in definition.roles:
         if role.name in model.roles:
-            issues.append(definition.locate("roles", role.name).issue(("name",), f"role '{role.name}' already exists in '{model.roles[role.name].solution}'"))
+            issues.append(
+                definition.locate("roles", role.name).issue(
+                    ("name",), f"role '{role.name}' already exists in '{model.roles[role.name].solution}'"
+                )
+            )
             continue
         model.roles[role.name] = CompiledComponent(role.name, role.id or stable_id("role", role.name), name, role)
     for step in definition.steps:
         if step.name in model.steps:
-            issues.append(definition.locate("steps", step.name).issue(("name",), f"step '{step.name}' already exists in '{model.steps[step.name].solution}'"))
+            issues.append(
+                definition.locate("steps", step.name).issue(
+                    ("name",), f"step '{step.name}' already exists in '{model.steps[step.name].solution}'"
+                )
+            )
             continue
         model.steps[step.name] = CompiledComponent(step.name, step.id or stable_id("step", step.name), name, step)
 
@@ -221,7 +247,12 @@ def _system(entity: CompiledEntity, attribute: object) -> CompiledAttribute:
     # The primary id is named after the entity; its identity must survive an entity rename.
     role = "primary_id" if name == entity.primary_id else name
     return CompiledAttribute(
-        name, stable_id(entity.id, "system", role), entity.logical_name, entity.solution, attribute, system=True  # type: ignore[arg-type]
+        name,
+        stable_id(entity.id, "system", role),
+        entity.logical_name,
+        entity.solution,
+        attribute,
+        system=True,  # type: ignore[arg-type]
     )
 
 
@@ -231,7 +262,9 @@ def _add_system_attributes(model: Model, entity: CompiledEntity) -> None:
     attributes = [UniqueIdentifierAttribute(type="uniqueidentifier", name=entity.primary_id, required=required)]
     attributes += [DateTimeAttribute(type="datetime", name=stamp) for stamp in ("createdon", "modifiedon")]
     if "systemuser" in model.entities:
-        attributes += [LookupAttribute(type="lookup", name=who, target="systemuser") for who in ("createdby", "modifiedby")]
+        attributes += [
+            LookupAttribute(type="lookup", name=who, target="systemuser") for who in ("createdby", "modifiedby")
+        ]
     if entity.ownership is Ownership.USER:
         attributes.append(OwnerAttribute(type="owner", name="ownerid", required=required))
         if "businessunit" in model.entities:
@@ -254,7 +287,9 @@ def _add_system_attributes(model: Model, entity: CompiledEntity) -> None:
         entity.attributes[attribute.name] = compiled
 
 
-def _add_attributes(model, definition, entity: EntityMetadata, target: CompiledEntity, needs_prefix) -> list[MetadataIssue]:  # type: ignore[no-untyped-def]
+def _add_attributes(
+    model, definition, entity: EntityMetadata, target: CompiledEntity, needs_prefix
+) -> list[MetadataIssue]:  # type: ignore[no-untyped-def]
     issues: list[MetadataIssue] = []
     locator = definition.locate("entities", entity.logical_name)
     for attr_name, attribute in entity.attributes.items():
@@ -267,7 +302,11 @@ def _add_attributes(model, definition, entity: EntityMetadata, target: CompiledE
             continue
         if attr_name in target.attributes:
             owner = target.attributes[attr_name].solution
-            issues.append(locator.issue(path, f"attribute '{attr_name}' already exists on '{target.logical_name}' (owned by '{owner}')"))
+            issues.append(
+                locator.issue(
+                    path, f"attribute '{attr_name}' already exists on '{target.logical_name}' (owned by '{owner}')"
+                )
+            )
             continue
         needs_prefix("entities", entity.logical_name, path, attr_name)
         options = getattr(attribute, "options", ())
@@ -284,7 +323,9 @@ def _add_attributes(model, definition, entity: EntityMetadata, target: CompiledE
         )
     for key_name, key in entity.keys.items():
         if key_name in target.keys:
-            issues.append(locator.issue(("keys", key_name), f"key '{key_name}' already exists on '{target.logical_name}'"))
+            issues.append(
+                locator.issue(("keys", key_name), f"key '{key_name}' already exists on '{target.logical_name}'")
+            )
             continue
         target.keys[key_name] = CompiledKey(key_name, target.logical_name, definition.name, key)
     return issues
@@ -305,7 +346,11 @@ def _add_relationships(model: Model, definition: SolutionDefinition, needs_prefi
             needs_prefix("entities", entity.logical_name, path, rel_name)
             lookup = compiled.attributes.get(rel.lookup)
             if lookup is None or not lookup.targets:
-                issues.append(locator.issue((*path, "lookup"), f"'{rel.lookup}' is not a lookup attribute of '{entity.logical_name}'"))
+                issues.append(
+                    locator.issue(
+                        (*path, "lookup"), f"'{rel.lookup}' is not a lookup attribute of '{entity.logical_name}'"
+                    )
+                )
                 continue
             target = rel.target or (lookup.targets[0] if len(lookup.targets) == 1 else None)
             if target is None or target not in lookup.targets:

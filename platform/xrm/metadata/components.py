@@ -195,9 +195,7 @@ class ConditionMetadata(MetadataModel):
             raise ValueError(f"operator '{op.value}' needs a list of values")
         if op is ConditionOperator.BETWEEN and (not isinstance(self.value, list | tuple) or len(self.value) != 2):
             raise ValueError("operator 'between' needs a list of two values")
-        if op in {ConditionOperator.LAST_X_DAYS, ConditionOperator.NEXT_X_DAYS} and not isinstance(
-            self.value, int
-        ):
+        if op in {ConditionOperator.LAST_X_DAYS, ConditionOperator.NEXT_X_DAYS} and not isinstance(self.value, int):
             raise ValueError(f"operator '{op.value}' needs a whole number of days")
         return self
 

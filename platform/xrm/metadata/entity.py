@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from enum import Enum
-from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -177,9 +176,7 @@ class StateModelMetadata(MetadataModel):
         return {status.value: state.value for state in self.states for status in state.statuses}
 
 
-_EXTENSION_FIELDS = frozenset(
-    {"logical_name", "extends", "attributes", "keys", "relationships", "many_to_many"}
-)
+_EXTENSION_FIELDS = frozenset({"logical_name", "extends", "attributes", "keys", "relationships", "many_to_many"})
 
 
 class EntityMetadata(MetadataModel):
@@ -218,9 +215,12 @@ class EntityMetadata(MetadataModel):
                 if isinstance(items, dict):
                     for key, value in items.items():
                         if isinstance(value, dict) and value.get("name", key) != key:
-                            raise ValueError(f"{section}.{key}: 'name' ({value['name']}) differs from its key; drop 'name'")
+                            raise ValueError(
+                                f"{section}.{key}: 'name' ({value['name']}) differs from its key; drop 'name'"
+                            )
                     data[section] = {
-                        key: ({**value, "name": key} if isinstance(value, dict) else value) for key, value in items.items()
+                        key: ({**value, "name": key} if isinstance(value, dict) else value)
+                        for key, value in items.items()
                     }
         return data
 
@@ -240,5 +240,3 @@ class EntityMetadata(MetadataModel):
     @property
     def primary_id_name(self) -> str:
         return self.primary_id or f"{self.logical_name}id"
-
-

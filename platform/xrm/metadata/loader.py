@@ -48,7 +48,9 @@ def _parse(document: YamlDocument, model: type[M], issues: list[MetadataIssue]) 
 
 def _parse_without_broken_attributes(data: dict[str, Any], model: type[M], error: ValidationError) -> M | None:
     """Parse an entity again without the attributes that failed, so the rest can still be checked."""
-    broken = {detail["loc"][1] for detail in error.errors() if len(detail["loc"]) > 1 and detail["loc"][0] == "attributes"}
+    broken = {
+        detail["loc"][1] for detail in error.errors() if len(detail["loc"]) > 1 and detail["loc"][0] == "attributes"
+    }
     if not broken or any(len(d["loc"]) < 2 or d["loc"][0] != "attributes" for d in error.errors()):
         return None
     attributes = {key: value for key, value in data.get("attributes", {}).items() if key not in broken}
@@ -100,8 +102,13 @@ def read_solution(path: Path | str) -> tuple[SolutionDefinition | None, list[Met
         if entry.is_file() and entry.suffix in (".md", ".txt", ".rst"):
             continue  # documentation
         issues.append(
-            MetadataIssue(display_path(entry), 0, "", f"unexpected '{entry.name}' in a solution folder "
-                          f"(expected {', '.join(sorted(COMPONENT_FOLDERS))}, {PLUGINS_FILE}, data/)")
+            MetadataIssue(
+                display_path(entry),
+                0,
+                "",
+                f"unexpected '{entry.name}' in a solution folder "
+                f"(expected {', '.join(sorted(COMPONENT_FOLDERS))}, {PLUGINS_FILE}, data/)",
+            )
         )
     for kind, model in COMPONENT_FOLDERS.items():
         folder = root / kind

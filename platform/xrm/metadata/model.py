@@ -189,8 +189,4 @@ class Model:
 
     def relationships_of(self, entity: str) -> list[CompiledRelationship]:
         """Relationships in which ``entity`` takes part, on either side."""
-        return [
-            rel
-            for rel in self.relationships.values()
-            if entity in (rel.referenced_entity, rel.referencing_entity)
-        ]
+        return [rel for rel in self.relationships.values() if entity in (rel.referenced_entity, rel.referencing_entity)]

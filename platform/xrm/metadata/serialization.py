@@ -51,7 +51,9 @@ def definition_to_data(definition: SolutionDefinition) -> dict[str, Any]:
 
 
 def definition_from_data(data: dict[str, Any]) -> SolutionDefinition:
-    components = {kind: tuple(model.model_validate(item) for item in data.get(kind, ())) for kind, model in _KINDS.items()}
+    components = {
+        kind: tuple(model.model_validate(item) for item in data.get(kind, ())) for kind, model in _KINDS.items()
+    }
     return SolutionDefinition(manifest=SolutionManifest.model_validate(data["manifest"]), **components)  # type: ignore[arg-type]
 
 

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Iterable
 
 from xrm.errors import MetadataIssue
-from xrm.metadata.components import FilterMetadata, FormMetadata, LinkEntityMetadata, RoleMetadata, ViewMetadata
 from xrm.metadata.autonumber import parse_format
+from xrm.metadata.components import FilterMetadata, FormMetadata, LinkEntityMetadata, RoleMetadata, ViewMetadata
 from xrm.metadata.entity import MAX_ALTERNATE_KEYS
 from xrm.metadata.expressions import (
     ExpressionError,
@@ -57,25 +57,40 @@ def validate_layer(model: Model, definition: SolutionDefinition) -> list[Metadat
                 continue
             for index, attr in enumerate(step.filtering_attributes):
                 if attr not in target.attributes:
-                    issues.append(locator.issue(("filtering_attributes", index), f"'{step.entity}' has no attribute '{attr}'"))
+                    issues.append(
+                        locator.issue(("filtering_attributes", index), f"'{step.entity}' has no attribute '{attr}'")
+                    )
             for i, image in enumerate(step.images):
                 for j, attr in enumerate(image.attributes):
                     if attr not in target.attributes:
-                        issues.append(locator.issue(("images", i, "attributes", j), f"'{step.entity}' has no attribute '{attr}'"))
+                        issues.append(
+                            locator.issue(("images", i, "attributes", j), f"'{step.entity}' has no attribute '{attr}'")
+                        )
     return issues
 
 
-def _check_entity(model: Model, entity: CompiledEntity, definition: SolutionDefinition, locator: Locator) -> list[MetadataIssue]:
+def _check_entity(
+    model: Model, entity: CompiledEntity, definition: SolutionDefinition, locator: Locator
+) -> list[MetadataIssue]:
     issues: list[MetadataIssue] = []
     if entity.solution == definition.name:
         primary = entity.attributes.get(entity.primary_name)
         if primary is None or primary.type != "string":
-            issues.append(locator.issue(("primary_name",), f"'{entity.primary_name}' is not a string attribute of '{entity.logical_name}'"))
+            issues.append(
+                locator.issue(
+                    ("primary_name",), f"'{entity.primary_name}' is not a string attribute of '{entity.logical_name}'"
+                )
+            )
     own = [attr for attr in entity.attributes.values() if attr.solution == definition.name and not attr.system]
     for attr in own:
         issues += _check_attribute(model, entity, attr, locator, ("attributes", attr.name))
     if len(entity.keys) > MAX_ALTERNATE_KEYS:
-        issues.append(locator.issue(("keys",), f"'{entity.logical_name}' would have {len(entity.keys)} alternate keys (at most {MAX_ALTERNATE_KEYS})"))
+        issues.append(
+            locator.issue(
+                ("keys",),
+                f"'{entity.logical_name}' would have {len(entity.keys)} alternate keys (at most {MAX_ALTERNATE_KEYS})",
+            )
+        )
     for key in entity.keys.values():
         if key.solution != definition.name:
             continue
@@ -96,7 +111,12 @@ def _check_attribute(model: Model, entity: CompiledEntity, attr, locator: Locato
     if optionset and optionset not in model.optionsets:
         issues.append(locator.issue((*path, "optionset"), f"unknown option set '{optionset}'"))
     default = getattr(meta, "default", None)
-    if meta.type == "choice" and default is not None and attr.options and default not in {o.value for o in attr.options}:
+    if (
+        meta.type == "choice"
+        and default is not None
+        and attr.options
+        and default not in {o.value for o in attr.options}
+    ):
         issues.append(locator.issue((*path, "default"), f"default {default} is not one of the options"))
     if meta.type in ("choice", "multichoice") and meta.options:
         counts = Counter(option.value for option in meta.options)
@@ -127,20 +147,37 @@ def _check_rollup(model: Model, entity: CompiledEntity, meta, locator: Locator, 
     issues: list[MetadataIssue] = []
     lookup = related.attributes.get(meta.lookup)
     if lookup is None or entity.logical_name not in lookup.targets:
-        issues.append(locator.issue((*path, "lookup"), f"'{meta.related_entity}.{meta.lookup}' is not a lookup to '{entity.logical_name}'"))
+        issues.append(
+            locator.issue(
+                (*path, "lookup"), f"'{meta.related_entity}.{meta.lookup}' is not a lookup to '{entity.logical_name}'"
+            )
+        )
     if meta.attribute is not None:
         source = related.attributes.get(meta.attribute)
         if source is None:
-            issues.append(locator.issue((*path, "attribute"), f"'{meta.related_entity}' has no attribute '{meta.attribute}'"))
+            issues.append(
+                locator.issue((*path, "attribute"), f"'{meta.related_entity}' has no attribute '{meta.attribute}'")
+            )
         elif source.type == "rollup":
-            issues.append(locator.issue((*path, "attribute"), f"'{meta.attribute}' is itself a rollup; a rollup cannot aggregate a rollup"))
+            issues.append(
+                locator.issue(
+                    (*path, "attribute"), f"'{meta.attribute}' is itself a rollup; a rollup cannot aggregate a rollup"
+                )
+            )
         elif meta.aggregate.value in ("sum", "avg") and source.type not in _NUMERIC:
-            issues.append(locator.issue((*path, "attribute"), f"cannot {meta.aggregate.value} a {source.type} attribute"))
+            issues.append(
+                locator.issue((*path, "attribute"), f"cannot {meta.aggregate.value} a {source.type} attribute")
+            )
         elif source.type not in _NUMERIC | {"datetime"} and meta.aggregate.value != "count":
             issues.append(locator.issue((*path, "attribute"), f"cannot aggregate a {source.type} attribute"))
     for index, condition in enumerate(meta.filters):
         if condition.attribute not in related.attributes:
-            issues.append(locator.issue((*path, "filters", index, "attribute"), f"'{meta.related_entity}' has no attribute '{condition.attribute}'"))
+            issues.append(
+                locator.issue(
+                    (*path, "filters", index, "attribute"),
+                    f"'{meta.related_entity}' has no attribute '{condition.attribute}'",
+                )
+            )
     if meta.hierarchy and not any(
         rel.hierarchical and rel.referenced_entity == rel.referencing_entity == entity.logical_name
         for rel in model.relationships.values()
@@ -180,16 +217,28 @@ def _check_relationships(model: Model, definition: SolutionDefinition) -> list[M
             if rel.hierarchical:
                 compiled = model.relationships.get(name)
                 if compiled is not None and compiled.referenced_entity != compiled.referencing_entity:
-                    issues.append(locator.issue(("relationships", name, "hierarchical"), "only a self-referential relationship can be hierarchical"))
+                    issues.append(
+                        locator.issue(
+                            ("relationships", name, "hierarchical"),
+                            "only a self-referential relationship can be hierarchical",
+                        )
+                    )
             if rel.cascade.is_parental and parental[entity.logical_name] > 1:
-                issues.append(locator.issue(("relationships", name, "cascade"), f"'{entity.logical_name}' is already the child of a parental relationship through another lookup (at most one)"))
+                issues.append(
+                    locator.issue(
+                        ("relationships", name, "cascade"),
+                        f"'{entity.logical_name}' is already the child of a parental relationship through another lookup (at most one)",
+                    )
+                )
         for name, nn in entity.many_to_many.items():
             path = ("many_to_many", name)
             if nn.entity not in model.entities:
                 issues.append(locator.issue((*path, "entity"), f"unknown entity '{nn.entity}'"))
             intersect = nn.intersect or name
             if intersect in tables:
-                issues.append(locator.issue((*path, "intersect"), f"intersect table '{intersect}' clashes with an entity"))
+                issues.append(
+                    locator.issue((*path, "intersect"), f"intersect table '{intersect}' clashes with an entity")
+                )
             tables.add(intersect)
     return issues
 
@@ -225,7 +274,11 @@ def _check_form(model: Model, form: FormMetadata, locator: Locator) -> list[Meta
 def _check_subgrid(model: Model, entity: CompiledEntity, subgrid, locator: Locator, path: Path_) -> list[MetadataIssue]:  # type: ignore[no-untyped-def]
     rel = model.relationships.get(subgrid.relationship)
     if rel is None or entity.logical_name not in (rel.referenced_entity, rel.referencing_entity):
-        return [locator.issue((*path, "relationship"), f"'{subgrid.relationship}' is not a relationship of '{entity.logical_name}'")]
+        return [
+            locator.issue(
+                (*path, "relationship"), f"'{subgrid.relationship}' is not a relationship of '{entity.logical_name}'"
+            )
+        ]
     other = rel.referencing_entity if rel.referenced_entity == entity.logical_name else rel.referenced_entity
     if subgrid.view is not None and (other, subgrid.view) not in model.views:
         return [locator.issue((*path, "view"), f"'{other}' has no view '{subgrid.view}'")]
@@ -247,11 +300,20 @@ def _check_view(model: Model, view: ViewMetadata, locator: Locator) -> list[Meta
             issues.append(locator.issue(("columns", index), f"'{scope.logical_name}' has no attribute '{column.name}'"))
     if view.filter is not None:
         issues += _check_filter(entity, view.filter, ("filter",), locator, aliases)
-    issues += _check_fields(entity, [(("order", i, "attribute"), o.attribute) for i, o in enumerate(view.order)], locator)
+    issues += _check_fields(
+        entity, [(("order", i, "attribute"), o.attribute) for i, o in enumerate(view.order)], locator
+    )
     return issues
 
 
-def _check_links(model: Model, entity: CompiledEntity, links: tuple[LinkEntityMetadata, ...], path: Path_, locator: Locator, aliases: dict[str, CompiledEntity]) -> list[MetadataIssue]:
+def _check_links(
+    model: Model,
+    entity: CompiledEntity,
+    links: tuple[LinkEntityMetadata, ...],
+    path: Path_,
+    locator: Locator,
+    aliases: dict[str, CompiledEntity],
+) -> list[MetadataIssue]:
     issues: list[MetadataIssue] = []
     for index, link in enumerate(links):
         here = (*path, index)
@@ -263,7 +325,9 @@ def _check_links(model: Model, entity: CompiledEntity, links: tuple[LinkEntityMe
         if link.from_attribute not in linked.attributes:
             issues.append(locator.issue((*here, "from"), f"'{link.entity}' has no attribute '{link.from_attribute}'"))
         if link.to_attribute not in entity.attributes:
-            issues.append(locator.issue((*here, "to"), f"'{entity.logical_name}' has no attribute '{link.to_attribute}'"))
+            issues.append(
+                locator.issue((*here, "to"), f"'{entity.logical_name}' has no attribute '{link.to_attribute}'")
+            )
         issues += _check_fields(linked, [((*here, "columns", i), c) for i, c in enumerate(link.columns)], locator)
         if link.filter is not None:
             issues += _check_filter(linked, link.filter, (*here, "filter"), locator, aliases)
@@ -271,7 +335,9 @@ def _check_links(model: Model, entity: CompiledEntity, links: tuple[LinkEntityMe
     return issues
 
 
-def _check_filter(entity: CompiledEntity, group: FilterMetadata, path: Path_, locator: Locator, aliases: dict[str, CompiledEntity]) -> list[MetadataIssue]:
+def _check_filter(
+    entity: CompiledEntity, group: FilterMetadata, path: Path_, locator: Locator, aliases: dict[str, CompiledEntity]
+) -> list[MetadataIssue]:
     issues: list[MetadataIssue] = []
     for index, condition in enumerate(group.conditions):
         scope = aliases.get(condition.entity) if condition.entity else entity
@@ -281,9 +347,19 @@ def _check_filter(entity: CompiledEntity, group: FilterMetadata, path: Path_, lo
             continue
         attr = scope.attributes.get(condition.attribute)
         if attr is None:
-            issues.append(locator.issue((*here, "attribute"), f"'{scope.logical_name}' has no attribute '{condition.attribute}'"))
-        elif condition.operator.value in ("under", "eq_or_under", "above", "eq_or_above") and attr.name != scope.primary_id:
-            issues.append(locator.issue((*here, "operator"), f"'{condition.operator.value}' applies to the primary id of a hierarchical entity"))
+            issues.append(
+                locator.issue((*here, "attribute"), f"'{scope.logical_name}' has no attribute '{condition.attribute}'")
+            )
+        elif (
+            condition.operator.value in ("under", "eq_or_under", "above", "eq_or_above")
+            and attr.name != scope.primary_id
+        ):
+            issues.append(
+                locator.issue(
+                    (*here, "operator"),
+                    f"'{condition.operator.value}' applies to the primary id of a hierarchical entity",
+                )
+            )
     for index, nested in enumerate(group.filters):
         issues += _check_filter(entity, nested, (*path, "filters", index), locator, aliases)
     return issues
@@ -300,7 +376,11 @@ def _check_defaults(model: Model, definition: SolutionDefinition) -> list[Metada
                 continue
             key = (entity, meta.type.value)  # type: ignore[union-attr]
             if key in seen and component.solution == definition.name:
-                issues.append(definition.locate(kind, name).issue(("is_default",), f"'{seen[key]}' is already the default {key[1]} {kind[:-1]} of '{entity}'"))
+                issues.append(
+                    definition.locate(kind, name).issue(
+                        ("is_default",), f"'{seen[key]}' is already the default {key[1]} {kind[:-1]} of '{entity}'"
+                    )
+                )
             seen.setdefault(key, name)
     return issues
 

@@ -29,11 +29,20 @@ def _implicit_steps(model: Model) -> list[PluginStepMetadata]:
     steps = []
     for entity in model.entities.values():
         for attr in entity.attributes.values():
-            if attr.type == "autonumber" and (entity.logical_name, attr.name) not in bound and (entity.logical_name, None) not in bound:
+            if (
+                attr.type == "autonumber"
+                and (entity.logical_name, attr.name) not in bound
+                and (entity.logical_name, None) not in bound
+            ):
                 steps.append(
                     PluginStepMetadata(
-                        name=f"autonumber {entity.logical_name}.{attr.name}", plugin=AUTONUMBER_PLUGIN, message="create",
-                        entity=entity.logical_name, stage=Stage.PRE_OPERATION, order=0, configuration={"attribute": attr.name},
+                        name=f"autonumber {entity.logical_name}.{attr.name}",
+                        plugin=AUTONUMBER_PLUGIN,
+                        message="create",
+                        entity=entity.logical_name,
+                        stage=Stage.PRE_OPERATION,
+                        order=0,
+                        configuration={"attribute": attr.name},
                     )  # fmt: skip
                 )
     return steps
@@ -45,9 +54,15 @@ def build_pipeline(model: Model, registry: PluginRegistry) -> Pipeline:
     for component in model.steps.values():
         step = component.metadata
         assert isinstance(step, PluginStepMetadata)
-        pipeline.register(RegisteredStep.from_metadata(step, registry.resolve(step.plugin, dict(step.configuration)), component.solution))
+        pipeline.register(
+            RegisteredStep.from_metadata(
+                step, registry.resolve(step.plugin, dict(step.configuration)), component.solution
+            )
+        )
     for step in _implicit_steps(model):
-        pipeline.register(RegisteredStep.from_metadata(step, registry.resolve(step.plugin, dict(step.configuration)), "system"))
+        pipeline.register(
+            RegisteredStep.from_metadata(step, registry.resolve(step.plugin, dict(step.configuration)), "system")
+        )
     return pipeline
 
 

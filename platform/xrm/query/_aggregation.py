@@ -94,9 +94,7 @@ def _group_key(scope: Scope, group: GroupBy) -> ColumnElement[Any]:
 def _argument(scope: Scope, aggregate: Aggregate) -> ColumnElement[Any] | None:
     if aggregate.function == "count":
         if aggregate.attribute is not None:
-            raise QueryError(
-                f"aggregate '{aggregate.alias}': 'count' counts rows; use 'count_column' for an attribute"
-            )
+            raise QueryError(f"aggregate '{aggregate.alias}': 'count' counts rows; use 'count_column' for an attribute")
         return None
     if aggregate.attribute is None:
         raise QueryError(f"aggregate '{aggregate.alias}': '{aggregate.function}' needs an attribute")
@@ -121,20 +119,12 @@ def _aggregate(function: str, argument: ColumnElement[Any] | None) -> ColumnElem
         return cast(func.avg(argument), Double)
     if function == "sum" and isinstance(argument.type, Integer):  # PostgreSQL sums bigint as numeric
         return cast(func.sum(argument), BigInteger)
-    return (
-        func.sum(argument)
-        if function == "sum"
-        else func.min(argument)
-        if function == "min"
-        else func.max(argument)
-    )
+    return func.sum(argument) if function == "sum" else func.min(argument) if function == "min" else func.max(argument)
 
 
 def _check_shape(query: QueryExpression, scope: Scope) -> None:
     if query.columns:
-        raise QueryError(
-            "an aggregate query returns its group-by and aggregate aliases; leave 'columns' empty"
-        )
+        raise QueryError("an aggregate query returns its group-by and aggregate aliases; leave 'columns' empty")
     if any(linked.link.columns for linked in scope.links):
         raise QueryError("an aggregate query cannot select link-entity columns; group by them instead")
     if query.distinct:
@@ -142,9 +132,7 @@ def _check_shape(query: QueryExpression, scope: Scope) -> None:
     aliases = [group.alias for group in query.group_by] + [aggregate.alias for aggregate in query.aggregates]
     for alias in aliases:
         if not alias.isidentifier() or alias.startswith("_") or alias != alias.lower():
-            raise QueryError(
-                f"alias '{alias}' must be lower case letters, digits and '_', not starting with '_'"
-            )
+            raise QueryError(f"alias '{alias}' must be lower case letters, digits and '_', not starting with '_'")
     if len(set(aliases)) != len(aliases):
         raise QueryError("group-by and aggregate aliases must be unique")
 
@@ -156,9 +144,7 @@ def grouped_subquery(
     _check_shape(query, scope)
     keys = [_group_key(scope, group).label(f"g{index}") for index, group in enumerate(query.group_by)]
     arguments = [_argument(scope, aggregate) for aggregate in query.aggregates]
-    labelled = [
-        argument.label(f"a{index}") for index, argument in enumerate(arguments) if argument is not None
-    ]
+    labelled = [argument.label(f"a{index}") for index, argument in enumerate(arguments) if argument is not None]
     row_columns = keys + labelled or [scope.root.primary_key[0].label("r")]
     inner = select(*row_columns).select_from(joined)
     rows = (inner if where is None else inner.where(where)).subquery("xrm_rows")

@@ -116,9 +116,7 @@ class ConditionCompiler:
         if expression is None:
             return None
         parts = [self.condition(condition, resolve) for condition in expression.conditions]
-        parts += [
-            clause for nested in expression.filters if (clause := self.filter(nested, resolve)) is not None
-        ]
+        parts += [clause for nested in expression.filters if (clause := self.filter(nested, resolve)) is not None]
         if not parts:
             return None
         return and_(*parts) if expression.type == "and" else or_(*parts)
@@ -128,9 +126,7 @@ class ConditionCompiler:
         op = ConditionOperator(condition.operator)
         column = field.stored("filters")
         if field.kind not in _ALLOWED_KINDS[op]:
-            raise QueryError(
-                f"{field.label}: operator '{op.value}' does not apply to a {field.kind} attribute"
-            )
+            raise QueryError(f"{field.label}: operator '{op.value}' does not apply to a {field.kind} attribute")
         values = _checked_values(field, op, condition.values)
         if op in _SIMPLE:
             return _SIMPLE[op](column, values)
@@ -171,11 +167,7 @@ class ConditionCompiler:
             return column <= day if only_dates else column < start_of_day(day + timedelta(days=1))
         if op is Op.LAST_X_DAYS:
             first = today - timedelta(days=days)
-            return (
-                column.between(first, today)
-                if only_dates
-                else and_(column >= start_of_day(first), column <= now)
-            )
+            return column.between(first, today) if only_dates else and_(column >= start_of_day(first), column <= now)
         last = today + timedelta(days=days)
         if only_dates:
             return column.between(today, last)
@@ -218,11 +210,7 @@ def _walk(table: Table, name: str, key: str, parent: str, value: Any, op: Op) ->
         nodes = select(anchor.c[key].label("node")).where(match).cte(name, recursive=True)
         return nodes.union(select(step.c[key]).where(step.c[parent] == nodes.c.node))
     start = anchor.c[key] if include_self else anchor.c[parent]
-    nodes = (
-        select(start.label("node"))
-        .where(anchor.c[key] == value, start.is_not(None))
-        .cte(name, recursive=True)
-    )
+    nodes = select(start.label("node")).where(anchor.c[key] == value, start.is_not(None)).cte(name, recursive=True)
     return nodes.union(select(step.c[parent]).where(step.c[key] == nodes.c.node, step.c[parent].is_not(None)))
 
 

@@ -45,8 +45,7 @@ class SortKey:
 def order_clauses(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
     """ORDER BY with nulls lowest: ``NULLS FIRST`` ascending, ``NULLS LAST`` descending."""
     return [
-        key.expression.desc().nulls_last() if key.descending else key.expression.asc().nulls_first()
-        for key in keys
+        key.expression.desc().nulls_last() if key.descending else key.expression.asc().nulls_first() for key in keys
     ]
 
 
@@ -73,9 +72,7 @@ def after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]
     """Rows strictly after ``values``: ``k1 > v1 OR (k1 = v1 AND k2 > v2) OR ...``, null-aware."""
     branches = []
     for index, key in enumerate(keys):
-        equal = [
-            _equal(previous, value) for previous, value in zip(keys[:index], values[:index], strict=True)
-        ]
+        equal = [_equal(previous, value) for previous, value in zip(keys[:index], values[:index], strict=True)]
         branches.append(and_(*equal, _beyond(key, values[index])))
     return or_(*branches)
 

@@ -238,9 +238,7 @@ def resolve_scope(model: Model, tables: MetaData, query: QueryExpression) -> Sco
     scope = Scope(_open(model, tables, query.entity, None))
     links = _all_links(query.links)
     if len(links) > MAX_LINK_ENTITIES:
-        raise QueryError(
-            f"a query may join at most {MAX_LINK_ENTITIES} link-entities, this one has {len(links)}"
-        )
+        raise QueryError(f"a query may join at most {MAX_LINK_ENTITIES} link-entities, this one has {len(links)}")
     aliases = iter(_aliases(query.entity, links))  # consumed in the same depth-first order
 
     def walk(parent: Source, children: tuple[LinkEntity, ...]) -> None:

@@ -112,9 +112,7 @@ def _join(scope: Scope, conditions: ConditionCompiler, predicate: Predicate | No
             if alias is None:
                 return _source.field(attribute)
             if alias not in available:
-                raise QueryError(
-                    f"link '{_source.alias}': its criteria name '{alias}', which is not joined before it"
-                )
+                raise QueryError(f"link '{_source.alias}': its criteria name '{alias}', which is not joined before it")
             return available[alias].field(attribute)
 
         parts = [source.table.c[link.from_attribute] == linked.parent.table.c[link.to_attribute]]
@@ -166,17 +164,13 @@ def _label_of(outputs: dict[str, ColumnElement[Any]], column: ColumnElement[Any]
     return next((label for label, candidate in outputs.items() if candidate is column), None)
 
 
-def _record_keys(
-    scope: Scope, query: QueryExpression, outputs: dict[str, ColumnElement[Any]]
-) -> list[SortKey]:
+def _record_keys(scope: Scope, query: QueryExpression, outputs: dict[str, ColumnElement[Any]]) -> list[SortKey]:
     """Orders, then tiebreakers: the root's primary id and that of every row-repeating link-entity."""
     keys: list[SortKey] = []
     hidden = (f"_key{index}" for index in itertools.count())
     for order in query.orders:
         found, column = _order_field(scope, order)
-        keys.append(
-            SortKey(_label_of(outputs, column) or next(hidden), column, order.descending, found.label)
-        )
+        keys.append(SortKey(_label_of(outputs, column) or next(hidden), column, order.descending, found.label))
     tiebreakers = list(scope.root.primary_key)
     for linked in scope.links:
         if linked.multiplies_rows:
@@ -210,9 +204,7 @@ def _over(
 ) -> tuple[Select[Any], list[SortKey]]:
     """A select of every column of ``subquery``, in a total order on its labels."""
     keys = [SortKey(label, subquery.c[label], descending, label) for label, descending in orders]
-    keys += [
-        SortKey(label, subquery.c[label], False, label) for label in tiebreakers if label not in dict(orders)
-    ]
+    keys += [SortKey(label, subquery.c[label], False, label) for label in tiebreakers if label not in dict(orders)]
     return select(*(subquery.c[label] for label in labels)), keys
 
 

@@ -10,8 +10,19 @@ from contextlib import contextmanager
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import SAWarning
-from sqlalchemy import Column, Connection, Engine, Index, MetaData, PrimaryKeyConstraint, Table, UniqueConstraint, inspect, text
 
 from xrm.errors import DataLossError, MigrationError
 from xrm.metadata import Model
@@ -102,7 +113,9 @@ def _by_name(table: Table, name: str) -> Index | UniqueConstraint:
     raise MigrationError(f"no index or constraint '{name}' on '{table.name}'")
 
 
-def _table_steps(op: Operations, connection: Connection, name: str, steps: list[Step], target: Table, archived: list[str]) -> None:
+def _table_steps(
+    op: Operations, connection: Connection, name: str, steps: list[Step], target: Table, archived: list[str]
+) -> None:
     sqlite = is_sqlite(connection)
     for step in steps:
         if step.action == "drop_index":
@@ -114,7 +127,11 @@ def _table_steps(op: Operations, connection: Connection, name: str, steps: list[
             connection.execute(text(f'CREATE TABLE "{archive}" AS SELECT {cols} FROM "{name}"'))
             step.new_name = archive
             archived.append(archive)
-    column_steps = [s for s in steps if s.action in ("rename_column", "alter_column", "drop_column", "add_column", "drop_unique", "create_unique")]
+    column_steps = [
+        s
+        for s in steps
+        if s.action in ("rename_column", "alter_column", "drop_column", "add_column", "drop_unique", "create_unique")
+    ]
     if column_steps:
         with op.batch_alter_table(name, recreate="auto") as batch:
             for step in column_steps:
@@ -131,7 +148,9 @@ def _table_steps(op: Operations, connection: Connection, name: str, steps: list[
                     assert step.spec is not None
                     if step.action == "alter_column":
                         batch.drop_column(str(step.column))
-                    batch.add_column(_clone_columns(target, with_foreign_keys=True)[target.columns.keys().index(step.spec.name)])
+                    batch.add_column(
+                        _clone_columns(target, with_foreign_keys=True)[target.columns.keys().index(step.spec.name)]
+                    )
                 elif step.action == "create_unique":
                     unique = _by_name(target, str(step.new_name))
                     batch.create_unique_constraint(str(step.new_name), [c.name for c in unique.columns])
@@ -157,7 +176,9 @@ def _remove_tables(op: Operations, connection: Connection, steps: list[Step], ar
         op.drop_table(step.table)
 
 
-def apply_plan(connection: Connection, plan: MigrationPlan, old: Model, new: Model, *, allow_data_loss: bool = False) -> list[Step]:
+def apply_plan(
+    connection: Connection, plan: MigrationPlan, old: Model, new: Model, *, allow_data_loss: bool = False
+) -> list[Step]:
     """Run ``plan`` inside the caller's transaction. Returns the archive steps (with archive names)."""
     if plan.losses and not allow_data_loss:
         raise DataLossError(plan.losses)
@@ -192,7 +213,9 @@ def apply_plan(connection: Connection, plan: MigrationPlan, old: Model, new: Mod
     for key, rows in counts.items():
         now = count_rows(connection, after[key].name)
         if now < rows:
-            raise MigrationError(f"{after[key].component}: {rows - now} row(s) vanished during the migration; rolled back")
+            raise MigrationError(
+                f"{after[key].component}: {rows - now} row(s) vanished during the migration; rolled back"
+            )
     verify_schema(connection, new_tables)
     return [s for s in plan.steps if s.action in ("archive_table", "archive_columns")]
 
@@ -220,5 +243,3 @@ def verify_schema(connection: Connection, metadata: MetaData) -> None:
                 problems.append(f"{kind} {entry[2]}.{entry[3].name}")
     if problems:
         raise MigrationError("the database does not match the metadata after migration: " + "; ".join(problems))
-
-

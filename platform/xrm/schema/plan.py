@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import Connection, Table, func, select, table, column, text
+from sqlalchemy import Connection, Table, column, func, select, table, text
 from sqlalchemy.types import TypeEngine
 
 from xrm.metadata import Model
@@ -106,14 +106,22 @@ def shapes_of(model: Model) -> dict[uuid.UUID, TableShape]:
             if attribute.type == "choice":
                 options[attribute.name] = {option.value: option.label for option in attribute.options}
         shapes[entity.id] = TableShape(
-            entity.id, entity.logical_name, f"entity '{entity.logical_name}'", columns, metadata.tables[entity.logical_name], options
+            entity.id,
+            entity.logical_name,
+            f"entity '{entity.logical_name}'",
+            columns,
+            metadata.tables[entity.logical_name],
+            options,
         )
     for rel in model.relationships.values():
         if rel.kind != "many_to_many" or rel.intersect is None:
             continue
         intersect = metadata.tables[rel.intersect]
         first, second = rel.intersect_columns
-        cols = {(rel.id, "1"): ColumnSpec(first, intersect.c[first].type), (rel.id, "2"): ColumnSpec(second, intersect.c[second].type)}
+        cols = {
+            (rel.id, "1"): ColumnSpec(first, intersect.c[first].type),
+            (rel.id, "2"): ColumnSpec(second, intersect.c[second].type),
+        }
         shapes[rel.id] = TableShape(rel.id, rel.intersect, f"relationship '{rel.name}'", cols, intersect)
     return shapes
 
@@ -127,7 +135,9 @@ def count_rows(connection: Connection, name: str, where: str | None = None) -> i
 
 def count_values(connection: Connection, name: str, column_name: str) -> int:
     col = column(column_name)
-    return int(connection.execute(select(func.count()).select_from(table(name, col)).where(col.is_not(None))).scalar_one())
+    return int(
+        connection.execute(select(func.count()).select_from(table(name, col)).where(col.is_not(None))).scalar_one()
+    )
 
 
 def type_signature(type_: TypeEngine) -> tuple[object, ...]:  # type: ignore[type-arg]
@@ -152,5 +162,9 @@ def is_widening(old: TypeEngine, new: TypeEngine) -> bool:  # type: ignore[type-
     if o[0] == "Integer" and n[0] == "BigInteger":
         return True
     if o[0] == n[0] == "Numeric":
-        return (n[2] or 0) >= (o[2] or 0) and (n[3] or 0) >= (o[3] or 0) and (n[2] or 0) - (n[3] or 0) >= (o[2] or 0) - (o[3] or 0)
+        return (
+            (n[2] or 0) >= (o[2] or 0)
+            and (n[3] or 0) >= (o[3] or 0)
+            and (n[2] or 0) - (n[3] or 0) >= (o[2] or 0) - (o[3] or 0)
+        )
     return False

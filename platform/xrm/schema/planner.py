@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Index, UniqueConstraint, func, inspect, select, table, column
+from sqlalchemy import Connection, Index, UniqueConstraint, column, func, inspect, select, table
 
 from xrm.errors import MigrationError
 from xrm.metadata import Model
@@ -28,7 +28,9 @@ def plan_migration(connection: Connection, old: Model, new: Model, *, archive_re
     for key, shape in after.items():
         if key not in before:
             if shape.name in existing:
-                raise MigrationError(f"cannot create table '{shape.name}' for {shape.component}: a table of that name exists")
+                raise MigrationError(
+                    f"cannot create table '{shape.name}' for {shape.component}: a table of that name exists"
+                )
             plan.steps.append(Step("create_table", shape.name))
     for key, shape in after.items():
         if key in before:
@@ -78,9 +80,27 @@ def _column_steps(connection: Connection, old: TableShape, new: TableShape, arch
             loss = None
             if rows:
                 loss = f"{new.component}: changing the type of '{target.name}' ({spec.type} -> {target.type}) affects {rows} row(s)"
-            steps.append(Step("alter_column", name, column=target.name, spec=target, rows=rows, loss=loss, note=f"{spec.type} -> {target.type}"))
+            steps.append(
+                Step(
+                    "alter_column",
+                    name,
+                    column=target.name,
+                    spec=target,
+                    rows=rows,
+                    loss=loss,
+                    note=f"{spec.type} -> {target.type}",
+                )
+            )
         elif type(spec.type) is not type(target.type) or str(spec.type) != str(target.type):
-            steps.append(Step("alter_column", name, column=target.name, spec=target, note=f"{spec.type} -> {target.type} (widening)"))
+            steps.append(
+                Step(
+                    "alter_column",
+                    name,
+                    column=target.name,
+                    spec=target,
+                    note=f"{spec.type} -> {target.type} (widening)",
+                )
+            )
     for key, spec in new.columns.items():
         if key not in old.columns:
             steps.append(Step("add_column", name, column=spec.name, spec=spec))
@@ -108,9 +128,21 @@ def _option_steps(connection: Connection, old: TableShape, new: TableShape) -> l
             continue
         for value in sorted(set(values) - set(new.options[current])):
             col = column(column_name)
-            rows = int(connection.execute(select(func.count()).select_from(table(old.name, col)).where(col == value)).scalar_one())
-            loss = f"{new.component}: option value {value} ('{values[value]}') of '{current}' is used by {rows} row(s)" if rows else None
-            steps.append(Step("remove_option", new.name, column=current, rows=rows, loss=loss, note=f"{value} ('{values[value]}')"))
+            rows = int(
+                connection.execute(
+                    select(func.count()).select_from(table(old.name, col)).where(col == value)
+                ).scalar_one()
+            )
+            loss = (
+                f"{new.component}: option value {value} ('{values[value]}') of '{current}' is used by {rows} row(s)"
+                if rows
+                else None
+            )
+            steps.append(
+                Step(
+                    "remove_option", new.name, column=current, rows=rows, loss=loss, note=f"{value} ('{values[value]}')"
+                )
+            )
     return steps
 
 
@@ -119,7 +151,10 @@ def _constraint_steps(old: TableShape, new: TableShape) -> list[Step]:
         return {str(item.name) for item in (*shape.table.indexes, *shape.table.constraints) if isinstance(item, kind)}
 
     steps: list[Step] = []
-    for kind, create, drop in ((Index, "create_index", "drop_index"), (UniqueConstraint, "create_unique", "drop_unique")):
+    for kind, create, drop in (
+        (Index, "create_index", "drop_index"),
+        (UniqueConstraint, "create_unique", "drop_unique"),
+    ):
         old_names, new_names = names(old, kind), names(new, kind)
         steps += [Step(drop, new.name, new_name=n) for n in sorted(old_names - new_names)]  # type: ignore[arg-type]
         steps += [Step(create, new.name, new_name=n) for n in sorted(new_names - old_names)]  # type: ignore[arg-type]

@@ -40,6 +40,7 @@ __all__ = [
     "read_archives",
 ]
 
+
 @dataclass(frozen=True)
 class InstalledSolution:
     name: str
@@ -69,7 +70,9 @@ def read_installed(connection: Connection) -> list[InstalledSolution]:
         return []
     rows = connection.execute(select(solution_table).order_by(solution_table.c.install_order)).mappings()
     return [
-        InstalledSolution(r["name"], r["display_name"], r["version"], r["publisher"], r["installed_on"], r["updated_on"])
+        InstalledSolution(
+            r["name"], r["display_name"], r["version"], r["publisher"], r["installed_on"], r["updated_on"]
+        )
         for r in rows
     ]
 
@@ -119,11 +122,17 @@ def metadata_version(connection: Connection) -> int:
 
 def bump_metadata_version(connection: Connection) -> int:
     """Tell every process that the published metadata changed; returns the new version."""
-    connection.execute(update(version_table).where(version_table.c.id == 1).values(version=version_table.c.version + 1, updated_on=_now()))
+    connection.execute(
+        update(version_table)
+        .where(version_table.c.id == 1)
+        .values(version=version_table.c.version + 1, updated_on=_now())
+    )
     return metadata_version(connection)
 
 
-def record_archive(connection: Connection, *, name: str, source: str, solution: SolutionDefinition, columns: list[str], rows: int) -> None:
+def record_archive(
+    connection: Connection, *, name: str, source: str, solution: SolutionDefinition, columns: list[str], rows: int
+) -> None:
     connection.execute(
         insert(archive_table).values(
             name=name, source=source, solution=solution.name, solution_version=solution.version,
@@ -135,4 +144,6 @@ def record_archive(connection: Connection, *, name: str, source: str, solution: 
 def read_archives(connection: Connection) -> list[dict[str, object]]:
     if not is_initialized(connection):
         return []
-    return [dict(row) for row in connection.execute(select(archive_table).order_by(archive_table.c.archived_on)).mappings()]
+    return [
+        dict(row) for row in connection.execute(select(archive_table).order_by(archive_table.c.archived_on)).mappings()
+    ]

@@ -29,7 +29,14 @@ from sqlalchemy.types import TypeEngine
 from xrm.metadata import CompiledAttribute, CompiledEntity, CompiledRelationship, Model
 from xrm.schema.names import constraint_name
 
-__all__ = ["ColumnSpec", "attribute_columns", "build_tables", "entity_table", "intersect_table", "POLYMORPHIC_TYPE_LENGTH"]
+__all__ = [
+    "ColumnSpec",
+    "attribute_columns",
+    "build_tables",
+    "entity_table",
+    "intersect_table",
+    "POLYMORPHIC_TYPE_LENGTH",
+]
 
 POLYMORPHIC_TYPE_LENGTH = 64
 
@@ -123,7 +130,9 @@ def entity_table(model: Model, entity: CompiledEntity, metadata: MetaData) -> Ta
             args = []
             if spec.foreign_key:
                 referred = spec.foreign_key.split(".")[0]
-                args.append(ForeignKey(spec.foreign_key, name=constraint_name("fk", entity.logical_name, spec.name, referred)))
+                args.append(
+                    ForeignKey(spec.foreign_key, name=constraint_name("fk", entity.logical_name, spec.name, referred))
+                )
             table.append_column(Column(spec.name, spec.type, *args, nullable=not spec.primary_key))
             if spec.index:
                 table.append_constraint(Index(constraint_name("ix", entity.logical_name, spec.name), spec.name))
@@ -132,7 +141,9 @@ def entity_table(model: Model, entity: CompiledEntity, metadata: MetaData) -> Ta
     for name in sorted(unique):
         table.append_constraint(UniqueConstraint(name, name=constraint_name("uq", entity.logical_name, name)))
     for key in entity.keys.values():
-        table.append_constraint(UniqueConstraint(*key.metadata.attributes, name=constraint_name("uq", entity.logical_name, key.name)))
+        table.append_constraint(
+            UniqueConstraint(*key.metadata.attributes, name=constraint_name("uq", entity.logical_name, key.name))
+        )
     return table
 
 
@@ -144,8 +155,18 @@ def intersect_table(model: Model, relationship: CompiledRelationship, metadata: 
     return Table(
         name,
         metadata,
-        Column(first, Uuid(), ForeignKey(f"{one.logical_name}.{one.primary_id}", name=constraint_name("fk", name, first)), nullable=False),
-        Column(second, Uuid(), ForeignKey(f"{two.logical_name}.{two.primary_id}", name=constraint_name("fk", name, second)), nullable=False),
+        Column(
+            first,
+            Uuid(),
+            ForeignKey(f"{one.logical_name}.{one.primary_id}", name=constraint_name("fk", name, first)),
+            nullable=False,
+        ),
+        Column(
+            second,
+            Uuid(),
+            ForeignKey(f"{two.logical_name}.{two.primary_id}", name=constraint_name("fk", name, second)),
+            nullable=False,
+        ),
         PrimaryKeyConstraint(first, second, name=constraint_name("pk", name)),
         Index(constraint_name("ix", name, second), second),
     )

@@ -8,7 +8,14 @@ from pathlib import Path
 from xrm.errors import SolutionError
 from xrm.metadata.loader import MANIFEST_FILE
 
-__all__ = ["data_root", "system_layer_path", "shipped_solutions_path", "search_paths", "resolve_source", "available_solutions"]
+__all__ = [
+    "data_root",
+    "system_layer_path",
+    "shipped_solutions_path",
+    "search_paths",
+    "resolve_source",
+    "available_solutions",
+]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 

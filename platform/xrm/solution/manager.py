@@ -10,13 +10,12 @@ from typing import Literal
 
 from sqlalchemy import Connection, Engine
 
-from xrm.errors import MetadataError, SolutionError
 from xrm.data.bootstrap import bootstrap
+from xrm.errors import MetadataError, SolutionError
 from xrm.metadata import SYSTEM_SOLUTION, Model, SolutionDefinition, compile_model, parse_version
 from xrm.metadata.loader import read_solution
 from xrm.metadata.serialization import write_solution_folder
-from xrm.schema import MigrationPlan, apply_plan, migration_transaction, plan_migration
-from xrm.schema import store
+from xrm.schema import MigrationPlan, apply_plan, migration_transaction, plan_migration, store
 from xrm.solution.discovery import resolve_source, system_layer_path
 
 __all__ = ["SolutionManager", "OperationResult"]
@@ -101,7 +100,9 @@ class SolutionManager:
             else:
                 definition = self.validate(source)
                 new_defs = self._with_system(definitions, definition)
-            return plan_migration(connection, compile_model(definitions), compile_model(new_defs), archive_removed=uninstall)
+            return plan_migration(
+                connection, compile_model(definitions), compile_model(new_defs), archive_removed=uninstall
+            )
 
     # --- changing ------------------------------------------------------------------------------
 
@@ -159,7 +160,14 @@ class SolutionManager:
             archived = apply_plan(connection, plan, old_model, new_model, allow_data_loss=allow_data_loss)
             for step in archived:
                 columns = (step.column or "*").split(",")
-                store.record_archive(connection, name=str(step.new_name), source=step.table, solution=current, columns=columns, rows=step.rows)
+                store.record_archive(
+                    connection,
+                    name=str(step.new_name),
+                    source=step.table,
+                    solution=current,
+                    columns=columns,
+                    rows=step.rows,
+                )
             store.delete_solution(connection, name)
             store.bump_metadata_version(connection)
         return OperationResult("uninstall", name, current.version, plan, [str(s.new_name) for s in archived])
@@ -191,7 +199,9 @@ class SolutionManager:
         store.bump_metadata_version(connection)
         return OperationResult(operation, definition.name, definition.version, plan)
 
-    def _with_system(self, definitions: list[SolutionDefinition], definition: SolutionDefinition) -> list[SolutionDefinition]:
+    def _with_system(
+        self, definitions: list[SolutionDefinition], definition: SolutionDefinition
+    ) -> list[SolutionDefinition]:
         """Installed definitions plus ``definition``; the system layer comes along on an empty database."""
         if definition.name != SYSTEM_SOLUTION and not any(d.name == SYSTEM_SOLUTION for d in definitions):
             return [*definitions, load_definition(system_layer_path()), definition]
@@ -209,4 +219,3 @@ class SolutionManager:
             if definition.name == name:
                 return definition
         raise SolutionError(f"solution '{name}' is not installed")
-

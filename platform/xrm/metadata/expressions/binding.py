@@ -62,11 +62,7 @@ def attribute_type(model: Model, attribute: CompiledAttribute) -> ExprType:
         if source is None or source.type == "rollup":
             return ExprType.DECIMAL  # the rollup itself is reported as broken
         kind = attribute_type(model, source)
-        return (
-            ExprType.DECIMAL
-            if metadata.aggregate is RollupAggregate.AVG and kind is ExprType.INTEGER
-            else kind
-        )
+        return ExprType.DECIMAL if metadata.aggregate is RollupAggregate.AVG and kind is ExprType.INTEGER else kind
     return _TYPES.get(metadata.type, ExprType.OPAQUE)
 
 
@@ -101,9 +97,7 @@ def check_calculated_chain(model: Model, entity: CompiledEntity, name: str, expr
         if target not in chains:
             cycle = _cycle(edges, chains, target, root)
             if cycle[0] == root:
-                raise ExpressionError(
-                    ref.position, f"calculated attributes form a cycle: {_show(cycle, root)}"
-                )
+                raise ExpressionError(ref.position, f"calculated attributes form a cycle: {_show(cycle, root)}")
             raise ExpressionError(
                 ref.position,
                 f"'{ref.dotted}' leads to a cycle of calculated attributes: {_show(cycle, root)}",

@@ -41,9 +41,7 @@ _ARITHMETIC = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 _ORDERING = {"<", "<=", ">", ">="}
 
 
-def check_expression(
-    expression: Expression, resolver: Resolver, *, result_type: str | None = None
-) -> ExprType:
+def check_expression(expression: Expression, resolver: Resolver, *, result_type: str | None = None) -> ExprType:
     """The type of ``expression``; raises ExpressionError at the first problem.
 
     With ``result_type`` (a calculated attribute's), the type must also fit it.
@@ -125,9 +123,7 @@ class _Checker:
             return self.arithmetic(node, left, right)
         for side in (node.left, node.right):
             if isinstance(side, Literal) and side.type is ExprType.NULL:
-                raise ExpressionError(
-                    side.position, "comparing with null gives null; use 'is null' or 'is not null'"
-                )
+                raise ExpressionError(side.position, "comparing with null gives null; use 'is null' or 'is not null'")
         joined = common_type(left, right)
         if joined is None:
             raise ExpressionError(node.operator_position, f"cannot compare {left.value} with {right.value}")

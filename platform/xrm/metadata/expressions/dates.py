@@ -47,9 +47,7 @@ def make_date(year: int, month: int, day: int) -> date:
     return date(year, month, day)
 
 
-def make_datetime(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
+def make_datetime(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 

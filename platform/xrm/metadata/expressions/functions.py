@@ -150,9 +150,7 @@ def round_number(value: Any, places: int | None = None) -> Any:
         raise TypeError(f"cannot round {type(value).__name__}")
     if places is not None and (isinstance(places, bool) or not isinstance(places, int)):
         raise TypeError("the number of decimals must be an integer")
-    exact = (
-        value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
-    )
+    exact = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
     rounded = _quantize(exact, places or 0)
     if places is None or isinstance(value, int):
         return int(rounded)
@@ -176,9 +174,7 @@ def _function(
 FUNCTIONS: Mapping[str, Function] = {
     f.name: f
     for f in (
-        _function(
-            "concat", (1, None), _concat, lambda *values: "".join(map(to_text, values)), null_safe=True
-        ),
+        _function("concat", (1, None), _concat, lambda *values: "".join(map(to_text, values)), null_safe=True),
         _function("trim", (1, 1), _text(ExprType.STRING), lambda text: text.strip()),
         _function("upper", (1, 1), _text(ExprType.STRING), lambda text: text.upper()),
         _function("lower", (1, 1), _text(ExprType.STRING), lambda text: text.lower()),

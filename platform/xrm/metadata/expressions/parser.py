@@ -105,9 +105,7 @@ class _Parser:
         compared = False
         while True:
             token = self.peek()
-            power = (
-                _BINDING.get(token.text) if token.kind in (TokenKind.OPERATOR, TokenKind.KEYWORD) else None
-            )
+            power = _BINDING.get(token.text) if token.kind in (TokenKind.OPERATOR, TokenKind.KEYWORD) else None
             if power is None or power <= binding:
                 return left
             if power == _COMPARISON and compared:
@@ -173,15 +171,11 @@ class _Parser:
         self.advance()
         attribute = self.peek()
         if attribute.kind is not TokenKind.NAME:
-            self.fail(
-                attribute, f"expected an attribute name after '{token.text}.', found {attribute.describe()}"
-            )
+            self.fail(attribute, f"expected an attribute name after '{token.text}.', found {attribute.describe()}")
         self.advance()
         if self.peek().kind is TokenKind.DOT:
             chain = f"{token.text}.{attribute.text}.{self.tokens[self.index + 1].text}"
-            self.fail(
-                token, f"'{chain}': only the record and its immediate parent ('lookup.attribute') can be used"
-            )
+            self.fail(token, f"'{chain}': only the record and its immediate parent ('lookup.attribute') can be used")
         if self.peek().kind is TokenKind.LPAREN:
             self.fail(self.peek(), f"'{token.text}.{attribute.text}' is not a function")
         return Reference(token.position, token.text, attribute.text)
