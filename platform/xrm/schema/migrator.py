@@ -141,7 +141,7 @@ def _table_steps(
                     batch.drop_constraint(str(step.new_name), type_="unique")
                 elif step.action == "drop_column":
                     batch.drop_column(str(step.column))
-                elif step.action == "alter_column" and step.note.endswith("(widening)"):
+                elif step.action == "alter_column" and step.widening:
                     assert step.spec is not None
                     batch.alter_column(str(step.column), type_=step.spec.type, existing_type=None)
                 elif step.action in ("alter_column", "add_column"):

@@ -48,6 +48,7 @@ class Step:
     rows: int = 0
     loss: str | None = None
     note: str = ""
+    widening: bool = False  # alter_column: every old value fits the new type, alter in place
 
     def describe(self) -> str:
         target = f"{self.table}.{self.column}" if self.column else self.table

@@ -99,6 +99,7 @@ def _column_steps(connection: Connection, old: TableShape, new: TableShape, arch
                     column=target.name,
                     spec=target,
                     note=f"{spec.type} -> {target.type} (widening)",
+                    widening=True,
                 )
             )
     for key, spec in new.columns.items():
