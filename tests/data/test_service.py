@@ -239,3 +239,78 @@ def test_audit_records_changes_with_user_and_time(svc_environment) -> None:
     service.delete("tsv_parent", record_id)
     assert service.audit_history("tsv_parent", record_id)[-1].operation == "delete"
     assert service.audit_history("tsv_tag", uuid.uuid4()) == []
+
+
+def _user(env, name: str) -> EntityReference:  # type: ignore[no-untyped-def]
+    from sqlalchemy import insert
+
+    user = uuid.uuid4()
+    with env.engine.begin() as connection:
+        connection.execute(insert(env.table("systemuser")).values(systemuserid=user, domainname=name, fullname=name))
+    return EntityReference("systemuser", user)
+
+
+def test_sharing_cascades_and_is_audited(svc_environment) -> None:
+    from xrm.data.sharing import AccessRights
+
+    service = svc_environment.service()
+    reader = _user(svc_environment, "reader")
+    parent, (child_a, child_b), note = _family(service)
+    rights = AccessRights.READ | AccessRights.WRITE
+    service.grant_access("tsv_parent", parent, reader, rights)
+    shared = {entity: service.shared_principals(entity, rid) for entity, rid in (("tsv_parent", parent), ("tsv_child", child_a), ("tsv_note", note))}
+    assert [(s.principal, s.rights) for s in shared["tsv_parent"]] == [(reader, rights)]
+    assert [(s.principal, s.rights) for s in shared["tsv_child"]] == [(reader, rights)], "share: cascade"
+    assert shared["tsv_note"] == [], "share: none"
+    service.modify_access("tsv_parent", parent, reader, AccessRights.READ)
+    assert service.shared_principals("tsv_child", child_b)[0].rights == AccessRights.READ
+    service.revoke_access("tsv_parent", parent, reader)
+    assert service.shared_principals("tsv_parent", parent) == [] and service.shared_principals("tsv_child", child_b) == []
+    operations = [h.operation for h in service.audit_history("tsv_parent", parent)]
+    assert operations.count("share") == 2 and operations.count("unshare") == 1
+    with pytest.raises(ValidationError, match="shared with a systemuser or a team"):
+        service.grant_access("tsv_parent", parent, EntityReference("tsv_tag", uuid.uuid4()), AccessRights.READ)
+
+
+def test_reparent_gives_the_new_parents_owner_inherited_read(svc_environment) -> None:
+    from xrm.data.sharing import AccessRights
+
+    service = svc_environment.service()
+    owner = _user(svc_environment, "owner")
+    first = service.create(Entity("tsv_parent", tsv_name="first"))
+    second = service.create(Entity("tsv_parent", tsv_name="second", ownerid=owner))
+    child = service.create(Entity("tsv_child", tsv_name="c", tsv_parentid=EntityReference("tsv_parent", first)))
+    service.update(Entity("tsv_child", {"tsv_parentid": EntityReference("tsv_parent", second)}, id=child))
+    (share,) = service.shared_principals("tsv_child", child)
+    assert (share.principal, share.rights, share.inherited) == (owner, AccessRights.NONE, AccessRights.READ)
+    service.update(Entity("tsv_child", {"tsv_parentid": EntityReference("tsv_parent", first)}, id=child))
+    assert service.shared_principals("tsv_child", child) == [], "moving away takes the inherited access back"
+
+
+def test_assign_cascade_all_and_none(environment, write_solution) -> None:
+    manifest = {"name": "asg", "display_name": "Assign", "version": "1.0.0", "publisher": {"name": "T", "prefix": "tas"}}
+    parent = {"logical_name": "tas_parent", "primary_name": "tas_name", "attributes": {"tas_name": {"type": "string"}}}
+
+    def child(name: str, assign: str) -> dict:  # type: ignore[type-arg]
+        return {
+            "logical_name": name, "primary_name": "tas_name",
+            "attributes": {"tas_name": {"type": "string"}, "tas_parentid": {"type": "lookup", "target": "tas_parent"}},
+            "states": {"states": [{"value": 0, "name": "active", "label": "Active", "default_status": 1, "statuses": [{"value": 1, "label": "Open"}]},
+                                  {"value": 1, "name": "closed", "label": "Closed", "default_status": 2, "statuses": [{"value": 2, "label": "Done"}]}]},
+            "relationships": {f"{name}_rel": {"lookup": "tas_parentid", "cascade": {"assign": assign}}},
+        }  # fmt: skip
+
+    env = environment(write_solution(manifest, {
+        "entities/tas_parent.yaml": parent, "entities/tas_all.yaml": child("tas_all", "cascade"), "entities/tas_none.yaml": child("tas_none", "none"),
+    }))  # fmt: skip
+    service = env.service()
+    user = _user(env, "u")
+    p = service.create(Entity("tas_parent", tas_name="p"))
+    ref = EntityReference("tas_parent", p)
+    closed_all = service.create(Entity("tas_all", tas_name="a", tas_parentid=ref))
+    service.set_state("tas_all", closed_all, 1)
+    untouched = service.create(Entity("tas_none", tas_name="n", tas_parentid=ref))
+    service.assign("tas_parent", p, user)
+    assert service.retrieve("tas_all", closed_all)["ownerid"] == user, "cascade all: closed children too"
+    assert service.retrieve("tas_none", untouched)["ownerid"] == EntityReference("systemuser", SYSTEM_USER_ID)
+    assert [h.operation for h in service.audit_history("tas_parent", p)] == []

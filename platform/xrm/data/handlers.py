@@ -6,9 +6,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import delete as sql_delete
-from sqlalchemy import insert, select
-
 from xrm.data import audit, rollup
 from xrm.data.context import MAX_DEPTH, ExecutionContext
 from xrm.data.entity import Entity, EntityReference
@@ -29,10 +26,12 @@ from xrm.data.messages import (
     RetrieveRequest,
     RetrieveResponse,
     SetStateRequest,
+    ShareRequest,
     UpdateRequest,
 )
 from xrm.data.pipeline import RegisteredStep
 from xrm.data.records import from_row, to_columns
+from xrm.data.relations import RelationHandlers
 from xrm.data.rows import (
     business_unit_of,
     delete_row,
@@ -45,6 +44,7 @@ from xrm.data.rows import (
 from xrm.data.scope import Scope
 from xrm.data.validation import missing_required, normalize_values
 from xrm.errors import (
+    AttributeProblem,
     ConcurrencyError,
     InvalidOperationError,
     LoopDetectedError,
@@ -55,14 +55,14 @@ from xrm.errors import (
 )
 from xrm.metadata import CompiledEntity, CompiledRelationship
 from xrm.metadata.components import Stage, StepMode
-from xrm.metadata.entity import CascadeType, DeleteBehavior, MergeBehavior
+from xrm.metadata.entity import CascadeType, DeleteBehavior
 
 __all__ = ["MessageHandlers"]
 
 Core = Callable[[ExecutionContext], Response]
 
 
-class MessageHandlers:
+class MessageHandlers(RelationHandlers):
     """Handles one request inside ``scope``: pipeline stages around the platform's own work."""
 
     def __init__(self, env: Environment, user_id: uuid.UUID | None, scope: Scope) -> None:
@@ -84,6 +84,7 @@ class MessageHandlers:
             DeleteRequest: self._delete, RetrieveMultipleRequest: self._retrieve_multiple,
             AssociateRequest: self._associate, DisassociateRequest: self._disassociate, AssignRequest: self._assign,
             SetStateRequest: self._set_state, MergeRequest: self._merge, ExecuteActionRequest: self._action,
+            ShareRequest: self._share,
         }.get(type(request))  # fmt: skip
         if handler is None:
             raise InvalidOperationError(f"unknown request {type(request).__name__}")
@@ -216,7 +217,7 @@ class MessageHandlers:
         elif status not in {s.value for s in initial.statuses}:
             raise ValidationError(
                 entity.logical_name,
-                [_problem("statuscode", f"{status} is not a status of the initial state '{initial.label}'")],
+                [AttributeProblem("statuscode", f"{status} is not a status of the initial state '{initial.label}'")],
             )
         return {"statecode": initial.value, "statuscode": status}
 
@@ -237,7 +238,9 @@ class MessageHandlers:
         target = request.target
         entity = self._meta(target.logical_name)
         if target.id is None:
-            raise ValidationError(entity.logical_name, [_problem(entity.primary_id, "an update needs the record id")])
+            raise ValidationError(
+                entity.logical_name, [AttributeProblem(entity.primary_id, "an update needs the record id")]
+            )
         context = self._context("update", entity.logical_name, target, expected_version=request.expected_version)
         current = require_row(self.env, self.connection, entity.logical_name, target.id)
         self._images(context, "pre", current)
@@ -277,6 +280,7 @@ class MessageHandlers:
         if "modifiedby" in entity.attributes:
             changes["modifiedby"] = self._acting_user()
         update_row(self.env, self.connection, entity.logical_name, target.id, changes)  # type: ignore[arg-type]
+        self._reparent(entity, target.id, current, changes)  # type: ignore[arg-type]
         new_row = {**current, **changes}
         rollup.on_change(self.env, self.connection, entity, current, new_row)
         audit.record(self.env, self.connection, entity, target.id, "update", self.user_id, current, new_row)  # type: ignore[arg-type]
@@ -408,12 +412,14 @@ class MessageHandlers:
         state = next((s for s in states.states if s.value == request.state), None)
         if state is None:
             raise ValidationError(
-                entity.logical_name, [_problem("statecode", f"{request.state} is not a state of {entity.logical_name}")]
+                entity.logical_name,
+                [AttributeProblem("statecode", f"{request.state} is not a state of {entity.logical_name}")],
             )
         status = request.status if request.status is not None else state.default_status
         if status not in {s.value for s in state.statuses}:
             raise ValidationError(
-                entity.logical_name, [_problem("statuscode", f"{status} is not a status of state '{state.label}'")]
+                entity.logical_name,
+                [AttributeProblem("statuscode", f"{status} is not a status of state '{state.label}'")],
             )
         current = require_row(self.env, self.connection, entity.logical_name, target.id)
         if states.enforce_transitions and current.get("statuscode") != status:
@@ -433,152 +439,6 @@ class MessageHandlers:
 
         return self._run(context, core)
 
-    # --- relationships -------------------------------------------------------------------------
-
-    def _relationship(self, name: str, entity: str) -> CompiledRelationship:
-        rel = self.env.model.relationships.get(name)
-        if rel is None or entity not in (rel.referenced_entity, rel.referencing_entity):
-            raise NotFoundError(f"'{name}' is not a relationship of {entity}")
-        return rel
-
-    def _associate(self, request: AssociateRequest) -> Response:
-        return self._link(request, associate=True)
-
-    def _disassociate(self, request: DisassociateRequest) -> Response:
-        return self._link(request, associate=False)
-
-    def _link(self, request: AssociateRequest | DisassociateRequest, *, associate: bool) -> Response:
-        target = request.target
-        rel = self._relationship(request.relationship, target.logical_name)
-        require_row(self.env, self.connection, target.logical_name, target.id)
-        message = "associate" if associate else "disassociate"
-        context = self._context(message, target.logical_name, target, relationship=rel.name, related=request.related)
-
-        def core(ctx: ExecutionContext) -> Response:
-            for related in request.related:
-                if rel.kind == "many_to_many":
-                    self._link_many(rel, target, related, associate)
-                else:
-                    self._link_one(rel, target, related, associate)
-            return Response()
-
-        return self._run(context, core)
-
-    def _link_one(
-        self, rel: CompiledRelationship, target: EntityReference, related: EntityReference, associate: bool
-    ) -> None:
-        parent, child = (target, related) if target.logical_name == rel.referenced_entity else (related, target)
-        if child.logical_name != rel.referencing_entity or parent.logical_name != rel.referenced_entity:
-            raise ValidationError(
-                rel.referencing_entity,
-                [_problem(str(rel.lookup), f"'{rel.name}' links {rel.referenced_entity} to {rel.referencing_entity}")],
-            )
-        self.handle(
-            UpdateRequest(Entity(child.logical_name, {str(rel.lookup): parent if associate else None}, id=child.id))
-        )
-
-    def _link_many(
-        self, rel: CompiledRelationship, target: EntityReference, related: EntityReference, associate: bool
-    ) -> None:
-        one, two = rel.intersect_columns
-        if target.logical_name == rel.referenced_entity and related.logical_name == rel.referencing_entity:
-            values = {one: target.id, two: related.id}
-        elif target.logical_name == rel.referencing_entity and related.logical_name == rel.referenced_entity:
-            values = {one: related.id, two: target.id}
-        else:
-            raise ValidationError(
-                target.logical_name, [_problem(rel.name, f"cannot link {related.logical_name} through '{rel.name}'")]
-            )
-        require_row(self.env, self.connection, related.logical_name, related.id)
-        table = self.env.tables.tables[str(rel.intersect)]
-        condition = (table.c[one] == values[one]) & (table.c[two] == values[two])
-        exists = self.connection.execute(select(table.c[one]).where(condition)).first() is not None
-        if associate:
-            if exists:
-                raise InvalidOperationError(
-                    f"{related.logical_name} {related.id} is already associated through '{rel.name}'"
-                )
-            self.connection.execute(insert(table).values(**values))
-        elif exists:
-            self.connection.execute(sql_delete(table).where(condition))
-        audit.record(
-            self.env,
-            self.connection,
-            self._meta(target.logical_name),
-            target.id,
-            "associate" if associate else "disassociate",
-            self.user_id,
-            None,
-            {rel.name: str(related.id)},
-        )
-
-    def _clear_intersect(self, rel: CompiledRelationship, entity: str, record_id: uuid.UUID) -> None:
-        table = self.env.tables.tables[str(rel.intersect)]
-        one, two = rel.intersect_columns
-        columns = [table.c[one]] if rel.referenced_entity == entity else []
-        if rel.referencing_entity == entity:
-            columns.append(table.c[two])
-        for column in columns:
-            self.connection.execute(sql_delete(table).where(column == record_id))
-
-    # --- merge and actions ---------------------------------------------------------------------
-
-    def _merge(self, request: MergeRequest) -> Response:
-        target, subordinate = request.target, request.subordinate
-        entity = self._meta(target.logical_name)
-        if subordinate.logical_name != entity.logical_name or subordinate.id == target.id:
-            raise InvalidOperationError("merge needs two different records of the same entity")
-        master_row = require_row(self.env, self.connection, entity.logical_name, target.id)
-        sub_row = require_row(self.env, self.connection, entity.logical_name, subordinate.id)
-        for row in (master_row, sub_row):
-            self._check_open(entity, row)
-        context = self._context(
-            "merge", entity.logical_name, target, subordinate=subordinate, update_content=request.update_content
-        )
-
-        def core(ctx: ExecutionContext) -> Response:
-            moved = 0
-            for rel in self.env.model.relationships_of(entity.logical_name):
-                if (
-                    rel.kind != "one_to_many"
-                    or rel.referenced_entity != entity.logical_name
-                    or rel.cascade.merge is not MergeBehavior.CASCADE
-                ):
-                    continue
-                for child_id in self._children(rel, subordinate):
-                    if rel.referencing_entity == entity.logical_name and child_id in (target.id, subordinate.id):
-                        continue
-                    self._system_update(Entity(rel.referencing_entity, {str(rel.lookup): target}, id=child_id))
-                    moved += 1
-            if request.update_content:
-                self.handle(UpdateRequest(Entity(entity.logical_name, dict(request.update_content), id=target.id)))
-            master = entity.definition.master_attribute or ("masterid" if "masterid" in entity.attributes else None)
-            link = {master: target} if master else {}
-            if link:
-                self._system_update(Entity(entity.logical_name, link, id=subordinate.id))
-            if entity.states is not None:
-                closed = next((s for s in entity.states.states if s.is_closed), None)
-                state = (
-                    request.subordinate_state
-                    if request.subordinate_state is not None
-                    else (closed.value if closed else None)
-                )
-                if state is not None:
-                    self.handle(SetStateRequest(subordinate, state, request.subordinate_status))
-            audit.record(
-                self.env,
-                self.connection,
-                entity,
-                target.id,
-                "merge",
-                self.user_id,
-                None,
-                {"subordinate": str(subordinate.id), "moved": moved},
-            )
-            return Response(results={"moved": moved})
-
-        return self._run(context, core)
-
     def _action(self, request: ExecuteActionRequest) -> Response:
         entity = request.target.logical_name if request.target else None
         if not self.env.pipeline.has_steps(request.action, entity):
@@ -591,12 +451,6 @@ class MessageHandlers:
 
         context = self._context("retrieve_multiple", getattr(request.query, "entity", None), None, query=request.query)
         return self._run(context, lambda ctx: retrieve_multiple(self.env, self.connection, request.query, self.user_id))
-
-
-def _problem(attribute: str, reason: str):  # type: ignore[no-untyped-def]
-    from xrm.errors import AttributeProblem
-
-    return AttributeProblem(attribute, reason)
 
 
 def _is_closed(entity: CompiledEntity, row: Mapping[str, Any]) -> bool:

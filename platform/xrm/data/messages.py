@@ -20,6 +20,7 @@ __all__ = [
     "AssignRequest",
     "SetStateRequest",
     "MergeRequest",
+    "ShareRequest",
     "ExecuteActionRequest",
     "ExecuteMultipleRequest",
     "Response",
@@ -115,6 +116,20 @@ class MergeRequest(Request):
     subordinate_state: int | None = None
     subordinate_status: int | None = None
     message = "merge"
+
+
+@dataclass
+class ShareRequest(Request):
+    """Grant (add rights), modify (replace them) or revoke access on one record for a user or team."""
+
+    target: EntityReference
+    principal: EntityReference
+    rights: int = 0
+    mode: str = "grant"  # grant | modify | revoke
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return f"{self.mode}_access"
 
 
 @dataclass

@@ -31,6 +31,7 @@ from xrm.data.messages import (
     RetrieveRequest,
     RetrieveResponse,
     SetStateRequest,
+    ShareRequest,
     UpdateRequest,
 )
 from xrm.data.scope import Scope, transaction
@@ -96,6 +97,24 @@ class OrganizationService:
 
     def assign(self, logical_name: str, record_id: uuid.UUID | str, owner: EntityReference) -> None:
         self.execute(AssignRequest(EntityReference(logical_name, record_id), owner))
+
+    def grant_access(self, logical_name: str, record_id: uuid.UUID | str, principal: EntityReference, rights: int) -> None:
+        """Share a record: add ``rights`` (see :class:`xrm.data.sharing.AccessRights`) for a user or team."""
+        self.execute(ShareRequest(EntityReference(logical_name, record_id), principal, int(rights), "grant"))
+
+    def modify_access(self, logical_name: str, record_id: uuid.UUID | str, principal: EntityReference, rights: int) -> None:
+        """Replace the rights a user or team was given on a record."""
+        self.execute(ShareRequest(EntityReference(logical_name, record_id), principal, int(rights), "modify"))
+
+    def revoke_access(self, logical_name: str, record_id: uuid.UUID | str, principal: EntityReference) -> None:
+        self.execute(ShareRequest(EntityReference(logical_name, record_id), principal, 0, "revoke"))
+
+    def shared_principals(self, logical_name: str, record_id: uuid.UUID | str) -> list[Any]:
+        """Who a record is shared with, with direct and inherited rights."""
+        from xrm.data.sharing import shared_principals
+
+        with self.environment.engine.connect() as connection:
+            return shared_principals(connection, EntityReference(logical_name, record_id))
 
     def set_state(self, logical_name: str, record_id: uuid.UUID | str, state: int, status: int | None = None) -> None:
         self.execute(SetStateRequest(EntityReference(logical_name, record_id), state, status))

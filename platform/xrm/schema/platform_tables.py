@@ -29,6 +29,7 @@ __all__ = [
     "sequence_table",
     "audit_table",
     "job_table",
+    "share_table",
 ]
 
 platform_metadata = MetaData()
@@ -107,4 +108,17 @@ job_table = Table(
     Column("createdon", DateTime(timezone=True), nullable=False),
     Column("modifiedon", DateTime(timezone=True), nullable=False),
     Index("ix__xrm_job_due", "status", "next_run_at"),
+)
+
+share_table = Table(
+    f"{PLATFORM_PREFIX}share",
+    platform_metadata,
+    Column("entity", String(50), primary_key=True),
+    Column("objectid", Uuid, primary_key=True),
+    Column("principalid", Uuid, primary_key=True),
+    Column("principaltype", String(50), nullable=False),
+    Column("access_rights", Integer, nullable=False),
+    Column("inherited_rights", Integer, nullable=False),
+    Column("modifiedon", DateTime(timezone=True), nullable=False),
+    Index("ix__xrm_share_principal", "principalid", "entity"),
 )
