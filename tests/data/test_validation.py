@@ -10,6 +10,7 @@ import pytest
 
 from xrm.data import Entity, EntityReference
 from xrm.errors import ValidationError
+from xrm.query import QueryExpression
 
 
 @pytest.fixture
@@ -54,12 +55,12 @@ def test_each_rule_names_the_attribute(alltypes) -> None:
         try:
             service.create(Entity("tst_project", {"tst_name": "p", attribute: value}))
         except ValidationError as error:
-            if [(p.attribute, reason in p.reason) for p in error.value.problems] != [(attribute, True)]:
-                wrong.append((attribute, value, error.value.problems))
+            if [(p.attribute, reason in p.reason) for p in error.problems] != [(attribute, True)]:
+                wrong.append((attribute, value, error.problems))
         else:
             wrong.append((attribute, value, "accepted"))
     assert not wrong, wrong
-    assert service.retrieve_multiple(__import__("xrm.query", fromlist=["QueryExpression"]).QueryExpression("tst_project")).entities == []
+    assert service.retrieve_multiple(QueryExpression("tst_project")).entities == [], "nothing was written"
 
 
 def test_good_values_of_every_type_round_trip(alltypes) -> None:
