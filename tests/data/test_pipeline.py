@@ -226,3 +226,24 @@ def test_concurrent_workers_run_each_job_exactly_once(environment, write_solutio
         thread.join()
     assert sorted(ran) == sorted(created), "every job ran, none twice"
     assert {job.status for job in job_statuses(env)} == {"succeeded"}
+
+
+def test_a_step_may_run_as_the_system_user(environment, write_solution) -> None:
+    from sqlalchemy import insert
+
+    registry = PluginRegistry()
+    seen: list[object] = []
+
+    def who(context: ExecutionContext) -> None:
+        seen.append((context.user_id, context.service.user_id))
+
+    registry.register("t_who", who)
+    steps = [step("as caller", "t_who", "create", 40), step("as system", "t_who", "create", 40, order=2, run_as_system=True)]
+    env = environment(SVC, with_steps(write_solution, steps), registry=registry)
+    import uuid
+
+    user = uuid.uuid4()
+    with env.engine.begin() as connection:
+        connection.execute(insert(env.table("systemuser")).values(systemuserid=user, domainname="u", fullname="U"))
+    env.service(user).create(Entity("tsv_parent", tsv_name="a"))
+    assert seen == [(user, user), (user, None)]

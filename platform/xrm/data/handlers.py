@@ -122,12 +122,19 @@ class MessageHandlers(RelationHandlers):
     def _invoke(self, step: RegisteredStep, context: ExecutionContext) -> None:
         context.configuration = step.configuration
         context.step_name = step.name
+        service = context.service
+        if step.run_as_system:  # the step's own calls act as the system user; the context still says who called
+            from xrm.data.service import OrganizationService
+
+            context.service = OrganizationService(self.env, None, scope=self.scope.nested())
         try:
             step.handler(context)
         except XrmError:
             raise
         except Exception as error:  # a plugin's own exception: its message reaches the caller
             raise PluginExecutionError(str(error) or type(error).__name__, step=step.name) from error
+        finally:
+            context.service = service
 
     def _images(self, context: ExecutionContext, kind: str, row: Mapping[str, Any] | None) -> None:
         if row is None or context.entity is None:
