@@ -17,6 +17,7 @@ from xrm.schema.platform_tables import audit_table
 
 __all__ = ["AuditRecord", "record", "read_history"]
 
+_INSERT = insert(audit_table)
 _SKIP = frozenset({"modifiedon", "versionnumber", "modifiedby"})
 
 
@@ -72,10 +73,11 @@ def record(
     else:
         changes = {key: [_plain((old or {}).get(key)), _plain(value)] for key, value in (new or {}).items()}
     connection.execute(
-        insert(audit_table).values(
-            auditid=uuid.uuid4(), entity=entity.logical_name, recordid=record_id, operation=operation,
-            userid=user_id, createdon=env.clock(), changes=changes,
-        )
+        _INSERT,
+        {
+            "auditid": uuid.uuid4(), "entity": entity.logical_name, "recordid": record_id, "operation": operation,
+            "userid": user_id, "createdon": env.clock(), "changes": changes,
+        },
     )  # fmt: skip
 
 

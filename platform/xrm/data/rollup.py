@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from xrm.data.environment import Environment
@@ -159,24 +160,34 @@ def _add_deltas(
     hierarchy: str | None,
     bucket: dict[str, Any],
 ) -> None:
-    table = env.table(entity)
-    pk = table.c[env.model.entity(entity).primary_id]
-    averages = bucket.pop("_averages", set())
-    values: dict[Any, Any] = {
-        table.c[name]: func.coalesce(table.c[name], 0) + delta for name, delta in bucket.items() if delta
-    }
-    sqlite = connection.dialect.name == "sqlite"
-    for name in averages:
-        total = func.coalesce(table.c[f"{name}_sum"], 0) + bucket.get(f"{name}_sum", 0)
-        count = func.coalesce(table.c[f"{name}_count"], 0) + bucket.get(f"{name}_count", 0)
-        values[table.c[name]] = (total * 1.0 if sqlite else total) / func.nullif(count, 0)
-    if not values:
+    averages = tuple(sorted(bucket.pop("_averages", set())))
+    deltas = dict(bucket)
+    if not any(deltas.values()):
         return
     targets = [record]
     if hierarchy is not None:
         probe = RollupSpec(entity, "", "", "", False, "count", None, (), hierarchy)
         targets = _ancestors(env, connection, probe, record)
-    connection.execute(update(table).where(pk.in_(targets)).values(values))
+    table = env.table(entity)
+    statement = _delta_statement(
+        table, env.model.entity(entity).primary_id, tuple(sorted(deltas)), averages, connection.dialect.name == "sqlite"
+    )
+    connection.execute(statement, {**{f"_d_{name}": delta for name, delta in deltas.items()}, "_targets": targets})
+
+
+@lru_cache(maxsize=1024)
+def _delta_statement(
+    table: Any, pk_name: str, columns: tuple[str, ...], averages: tuple[str, ...], sqlite: bool
+) -> Any:
+    """``UPDATE parent SET col = coalesce(col, 0) + :delta, ...`` built once per shape, run with parameters."""
+    values: dict[Any, Any] = {
+        table.c[name]: func.coalesce(table.c[name], 0) + bindparam(f"_d_{name}") for name in columns
+    }
+    for name in averages:
+        total = func.coalesce(table.c[f"{name}_sum"], 0) + bindparam(f"_d_{name}_sum")
+        count = func.coalesce(table.c[f"{name}_count"], 0) + bindparam(f"_d_{name}_count")
+        values[table.c[name]] = (total * 1.0 if sqlite else total) / func.nullif(count, 0)
+    return update(table).where(table.c[pk_name].in_(bindparam("_targets", expanding=True))).values(values)
 
 
 def _ancestors(env: Environment, connection: Connection, spec: RollupSpec, start: uuid.UUID) -> list[uuid.UUID]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from xrm.data.entity import EntityReference
 from xrm.data.environment import Environment
@@ -24,10 +25,28 @@ __all__ = [
 ]
 
 
+# Statements are built once per table and executed with parameters, so SQLAlchemy's compiled
+# cache is hit instead of constructing and hashing a new statement for every record.
+
+
+@lru_cache(maxsize=4096)
+def _by_id(table: Table, pk_name: str, kind: str) -> Any:
+    pk = table.c[pk_name]
+    if kind == "select":
+        return select(table).where(pk == bindparam("_id"))
+    if kind == "update":
+        return update(table).where(pk == bindparam("_id"))
+    if kind == "delete":
+        return delete(table).where(pk == bindparam("_id"))
+    return select(pk).where(pk.in_(bindparam("_ids", expanding=True)))
+
+
+def _statement(env: Environment, entity: str, kind: str) -> Any:
+    return _by_id(env.table(entity), env.model.entity(entity).primary_id, kind)
+
+
 def fetch_row(env: Environment, connection: Connection, entity: str, record_id: uuid.UUID) -> Mapping[str, Any] | None:
-    table = env.table(entity)
-    pk = table.c[env.model.entity(entity).primary_id]
-    return connection.execute(select(table).where(pk == record_id)).mappings().first()
+    return connection.execute(_statement(env, entity, "select"), {"_id": record_id}).mappings().first()
 
 
 def require_row(env: Environment, connection: Connection, entity: str, record_id: uuid.UUID) -> Mapping[str, Any]:
@@ -37,21 +56,23 @@ def require_row(env: Environment, connection: Connection, entity: str, record_id
     return row
 
 
+@lru_cache(maxsize=1024)
+def _insert(table: Table) -> Any:
+    return insert(table)
+
+
 def insert_row(env: Environment, connection: Connection, entity: str, columns: Mapping[str, Any]) -> None:
-    connection.execute(insert(env.table(entity)).values(**columns))
+    connection.execute(_insert(env.table(entity)), dict(columns))
 
 
 def update_row(
     env: Environment, connection: Connection, entity: str, record_id: uuid.UUID, columns: Mapping[str, Any]
 ) -> int:
-    table = env.table(entity)
-    pk = table.c[env.model.entity(entity).primary_id]
-    return connection.execute(update(table).where(pk == record_id).values(**columns)).rowcount
+    return connection.execute(_statement(env, entity, "update"), {**columns, "_id": record_id}).rowcount
 
 
 def delete_row(env: Environment, connection: Connection, entity: str, record_id: uuid.UUID) -> None:
-    table = env.table(entity)
-    connection.execute(delete(table).where(table.c[env.model.entity(entity).primary_id] == record_id))
+    connection.execute(_statement(env, entity, "delete"), {"_id": record_id})
 
 
 def missing_references(env: Environment, connection: Connection, values: Mapping[str, Any]) -> list[AttributeProblem]:
@@ -62,9 +83,7 @@ def missing_references(env: Environment, connection: Connection, values: Mapping
             wanted.setdefault(value.logical_name, {}).setdefault(value.id, []).append(name)
     problems = []
     for target, ids in wanted.items():
-        table = env.table(target)
-        pk = table.c[env.model.entity(target).primary_id]
-        found = set(connection.execute(select(pk).where(pk.in_(list(ids)))).scalars())
+        found = set(connection.execute(_statement(env, target, "ids"), {"_ids": list(ids)}).scalars())
         for record_id, names in ids.items():
             if record_id not in found:
                 problems += [AttributeProblem(n, f"{target} with id {record_id} does not exist") for n in names]

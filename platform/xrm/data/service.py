@@ -98,11 +98,15 @@ class OrganizationService:
     def assign(self, logical_name: str, record_id: uuid.UUID | str, owner: EntityReference) -> None:
         self.execute(AssignRequest(EntityReference(logical_name, record_id), owner))
 
-    def grant_access(self, logical_name: str, record_id: uuid.UUID | str, principal: EntityReference, rights: int) -> None:
+    def grant_access(
+        self, logical_name: str, record_id: uuid.UUID | str, principal: EntityReference, rights: int
+    ) -> None:
         """Share a record: add ``rights`` (see :class:`xrm.data.sharing.AccessRights`) for a user or team."""
         self.execute(ShareRequest(EntityReference(logical_name, record_id), principal, int(rights), "grant"))
 
-    def modify_access(self, logical_name: str, record_id: uuid.UUID | str, principal: EntityReference, rights: int) -> None:
+    def modify_access(
+        self, logical_name: str, record_id: uuid.UUID | str, principal: EntityReference, rights: int
+    ) -> None:
         """Replace the rights a user or team was given on a record."""
         self.execute(ShareRequest(EntityReference(logical_name, record_id), principal, int(rights), "modify"))
 
