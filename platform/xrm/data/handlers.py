@@ -151,6 +151,13 @@ class MessageHandlers(RelationHandlers):
     def _meta(self, name: str) -> CompiledEntity:
         return self.env.model.entity(name)
 
+    def _business_unit(self, owner: EntityReference | None) -> uuid.UUID | None:
+        """The owner's business unit, looked up once per transaction."""
+        key = ("business_unit", owner)
+        if key not in self.scope.memo:
+            self.scope.memo[key] = business_unit_of(self.env, self.connection, owner)
+        return self.scope.memo[key]  # type: ignore[no-any-return]
+
     def _acting_user(self) -> uuid.UUID:
         return self.user_id or SYSTEM_USER_ID
 
@@ -204,7 +211,7 @@ class MessageHandlers(RelationHandlers):
             owner = converted.get("ownerid") or EntityReference("systemuser", self._acting_user())
             converted["ownerid"] = owner
             if "owningbusinessunit" in entity.attributes:
-                system["owningbusinessunit"] = business_unit_of(self.env, self.connection, owner)
+                system["owningbusinessunit"] = self._business_unit(owner)
         system.update(self._initial_state(entity, converted))
         system.update(rollup.initial_values(self.env, entity))
         row = {**to_columns(entity, converted), **system}
@@ -277,7 +284,7 @@ class MessageHandlers(RelationHandlers):
         values = {k: v for k, v in target.items() if k != entity.primary_id}
         converted = self._write(entity, values, creating=False, system=system)
         if "ownerid" in converted and "owningbusinessunit" in entity.attributes:
-            converted_bu = business_unit_of(self.env, self.connection, converted["ownerid"])
+            converted_bu = self._business_unit(converted["ownerid"])
         else:
             converted_bu = None
         changes = to_columns(entity, converted)
@@ -288,6 +295,8 @@ class MessageHandlers(RelationHandlers):
             changes["modifiedby"] = self._acting_user()
         update_row(self.env, self.connection, entity.logical_name, target.id, changes)  # type: ignore[arg-type]
         self._reparent(entity, target.id, current, changes)  # type: ignore[arg-type]
+        if "businessunitid" in changes:  # a principal moved: forget business units looked up so far
+            self.scope.memo.clear()
         new_row = {**current, **changes}
         rollup.on_change(self.env, self.connection, entity, current, new_row)
         audit.record(self.env, self.connection, entity, target.id, "update", self.user_id, current, new_row)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -20,9 +21,12 @@ class Scope:
     depth: int
     initiating_user_id: uuid.UUID | None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # Facts that cannot change inside this transaction without the platform knowing (e.g. a
+    # principal's business unit), shared by nested calls.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def nested(self) -> Scope:
-        return Scope(self.connection, self.depth + 1, self.initiating_user_id, self.after_commit)
+        return Scope(self.connection, self.depth + 1, self.initiating_user_id, self.after_commit, self.memo)
 
 
 @contextmanager
