@@ -1,0 +1,1 @@
+"""GraphQL benchmark: data set generator, workloads, hand-written baselines."""
