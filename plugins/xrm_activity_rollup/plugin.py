@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from xrm.data import EntityReference, ExecutionContext
+from xrm.data import Entity, EntityReference, ExecutionContext
 from xrm_activity_rollup.query import activity_query, rollup_parents
 
 __all__ = ["ActivityRollupPlugin"]
@@ -39,11 +39,15 @@ class ActivityRollupPlugin:
             context.pre_images.get("before"),
             context.target if context.message in ("create", "update") else None,
         ):
-            if image is not None:
+            if isinstance(image, Entity):
                 value = image.get("regardingobjectid")
                 if isinstance(value, EntityReference):
                     regarding.add(value)
-        if context.message == "update" and "regardingobjectid" not in (context.target or {}):
+        if (
+            context.message == "update"
+            and isinstance(context.target, Entity)
+            and "regardingobjectid" not in context.target
+        ):
             before = context.pre_images.get("before")
             if before is not None and isinstance(before.get("regardingobjectid"), EntityReference):
                 regarding.add(before["regardingobjectid"])
@@ -73,6 +77,7 @@ class ActivityRollupPlugin:
     @staticmethod
     def _recompute(env: Any, connection: Any, entity: str, record_id: uuid.UUID, rollup: dict[str, Any]) -> None:
         activities = activity_query(env.model, env.tables, entity, record_id).subquery()
+        value: Any
         if rollup.get("aggregate", "count") == "count":
             value = func.count()
         else:

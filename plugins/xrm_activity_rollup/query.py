@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import MetaData, Select, and_, literal, null, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
@@ -56,7 +56,7 @@ def _child_sets(
             continue
         table = tables.tables[child.logical_name]
         lookup = child.attributes[rel.lookup]
-        where = [table.c[lookup.name].in_(ids)]
+        where: list[ColumnElement[bool]] = [table.c[lookup.name].in_(ids)]
         if lookup.is_polymorphic:
             where.append(table.c[f"{lookup.name}type"] == entity)
         subquery = select(table.c[child.primary_id]).where(*where)
@@ -66,9 +66,7 @@ def _child_sets(
     return found
 
 
-def activity_query(
-    model: Model, tables: MetaData, entity: str, record_id: uuid.UUID, *, aggregate: bool = False
-) -> Select[Any]:
+def activity_query(model: Model, tables: MetaData, entity: str, record_id: uuid.UUID) -> Select[Any]:
     """Activities regarding the record or anything rolling up to it: UNION ALL over activity entities.
 
     Columns: ``activityid``, ``activitytypecode`` (the entity), ``regardingobjectid``,
@@ -93,8 +91,10 @@ def activity_query(
         ]
         parts.append(select(*columns).where(or_(*matches)))
     if not parts:
-        return select(*[null().label(n) for n in ("activityid", "activitytypecode")]).where(literal(False))
-    return union_all(*parts).subquery("activities").select() if len(parts) > 1 else parts[0]
+        empty = select(*[null().label(n) for n in ("activityid", "activitytypecode")]).where(literal(False))
+        return cast("Select[Any]", empty)
+    combined: Select[Any] = union_all(*parts).subquery("activities").select() if len(parts) > 1 else parts[0]
+    return combined
 
 
 def rollup_parents(

@@ -18,7 +18,7 @@ from xrm.errors import XrmError
 from xrm.schema import database_url, open_engine
 from xrm.solution import SolutionManager, available_solutions
 
-__all__ = ["app", "main", "solution_app", "entity_app", "schema_app"]
+__all__ = ["app", "main", "solution_app", "entity_app", "schema_app", "user_app", "token_app"]
 
 app = typer.Typer(help="xrm: a metadata-driven entity platform.", no_args_is_help=True, add_completion=False)
 solution_app = typer.Typer(help="Validate, install, upgrade, uninstall and export solutions.", no_args_is_help=True)
@@ -31,6 +31,10 @@ app.add_typer(rollup_app, name="rollup")
 app.add_typer(solution_app, name="solution")
 app.add_typer(entity_app, name="entity")
 app.add_typer(schema_app, name="schema")
+user_app = typer.Typer(help="System users.", no_args_is_help=True)
+token_app = typer.Typer(help="API keys (bearer tokens) of system users.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 Database = Annotated[
     str | None,
@@ -41,6 +45,8 @@ Database = Annotated[
         show_default=False,
     ),
 ]
+Host = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
+Port = Annotated[int, typer.Option("--port", help="Port to listen on.")]
 AllowDataLoss = Annotated[bool, typer.Option("--allow-data-loss", help="Accept steps that drop or narrow data.")]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,16 +80,67 @@ def init(database: Database = None) -> None:
 
 @app.command()
 @user_errors
-def demo(database: Database = None) -> None:
-    """Install the system layer and every shipped solution if missing, then list the entities."""
-    solutions = manager(database)
+def demo(
+    database: Database = None,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Set everything up, print the token, do not serve.")
+    ] = False,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+) -> None:
+    """Set up a demo environment (solutions, sample data, a user with a token) and serve GraphQL."""
+    from xrm.cli.sample import load_sample_data
+    from xrm.plugin import open_environment
+    from xrm.server import issue_token
+
+    url = database_url(database)
+    solutions = manager(url)
     solutions.initialize()
     installed = {s.name for s in solutions.installed()}
     for name in sorted(available_solutions()):
         if name not in installed:
             typer.echo(solutions.install(name).summary().splitlines()[0])
-    _print_entities(solutions)
-    typer.echo(f"database: {database_url(database)}")
+    environment = open_environment(solutions.engine)
+    user = _demo_user(environment)
+    loaded = load_sample_data(environment, user)
+    if loaded:
+        typer.echo("sample data: " + ", ".join(f"{count} {entity}" for entity, count in loaded.items()))
+    else:
+        typer.echo("sample data: already there")
+    issued = issue_token(solutions.engine, user, "demo")
+    endpoint = f"http://{host}:{port}/graphql"
+    typer.echo(f"database: {url}")
+    typer.echo(f"user: {DEMO_USER} ({user})")
+    typer.echo(f"token: {issued.token}")
+    typer.echo(f"GraphQL: {endpoint} (GraphiQL in a browser: {_graphiql_link(endpoint, issued.token)})")
+    typer.echo(
+        f"try: curl -s {endpoint} -H 'Authorization: Bearer {issued.token}' "
+        "-H 'Content-Type: application/json' -d '{\"query\": \"{ __typename }\"}'"
+    )
+    if not no_serve:
+        from xrm.server import ServerSettings, serve
+
+        serve(ServerSettings(database=url, host=host, port=port))
+
+
+DEMO_USER = "demo"
+
+
+def _demo_user(environment: Any) -> Any:
+    from xrm.errors import NotFoundError
+    from xrm.server import create_user, find_user
+
+    try:
+        return find_user(environment, DEMO_USER)
+    except NotFoundError:
+        return create_user(environment, DEMO_USER, "Demo User")
+
+
+def _graphiql_link(endpoint: str, token: str) -> str:
+    import json
+    from urllib.parse import quote
+
+    return f"{endpoint}?headers={quote(json.dumps({'Authorization': f'Bearer {token}'}))}"
 
 
 @solution_app.command("validate")
@@ -277,6 +334,99 @@ def worker(
             return
         if not ran:
             time.sleep(interval)
+
+
+@app.command()
+@user_errors
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Server processes (they share the database).")] = 1,
+    reload: Annotated[bool, typer.Option("--reload", help="Restart when the code changes (development).")] = False,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not run asynchronous plugin jobs here.")] = False,
+    database: Database = None,
+) -> None:
+    """Serve the GraphQL API at http://HOST:PORT/graphql (uvicorn)."""
+    from xrm.server import ServerSettings
+    from xrm.server import serve as run
+
+    run(
+        ServerSettings(
+            database=database_url(database),
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            run_worker=not no_worker,
+        )
+    )
+
+
+def _environment(database: str | None):  # type: ignore[no-untyped-def]
+    from xrm.plugin import open_environment
+
+    return open_environment(open_engine(database_url(database)))
+
+
+@user_app.command("create")
+@user_errors
+def user_create(
+    domainname: Annotated[str, typer.Argument(help="User name (unique).")],
+    name: Annotated[str | None, typer.Option("--name", help="Full name (default: the user name).")] = None,
+    database: Database = None,
+) -> None:
+    """Create a system user in the root business unit."""
+    from xrm.errors import NotFoundError
+    from xrm.server import create_user, find_user
+
+    environment = _environment(database)
+    try:
+        find_user(environment, domainname)
+    except NotFoundError:
+        user = create_user(environment, domainname, name)
+        typer.echo(f"created user {domainname} ({user})")
+        return
+    raise XrmError(f"user '{domainname}' already exists", code="CONFLICT")
+
+
+@token_app.command("create")
+@user_errors
+def token_create(
+    user: Annotated[str, typer.Argument(help="User name or id.")],
+    name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "",
+    database: Database = None,
+) -> None:
+    """Issue an API key for USER; prints the token once (only its digest is stored)."""
+    from xrm.server import find_user, issue_token
+
+    environment = _environment(database)
+    issued = issue_token(environment.engine, find_user(environment, user), name)
+    typer.echo(f"token {issued.info.id} for {user}; store it now, it is not shown again:", err=True)
+    typer.echo(issued.token)
+
+
+@token_app.command("revoke")
+@user_errors
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="Token id (see 'xrm token list').")], database: Database = None
+) -> None:
+    """Revoke an API key; requests using it are refused from now on, by every server."""
+    from xrm.server import revoke_token
+
+    info = revoke_token(open_engine(database_url(database)), token_id)
+    typer.echo(f"revoked token {info.id}")
+
+
+@token_app.command("list")
+@user_errors
+def token_list(user: Annotated[str, typer.Argument(help="User name or id.")], database: Database = None) -> None:
+    """List a user's API keys (ids, names, dates; never the tokens)."""
+    from xrm.server import find_user, list_tokens
+
+    environment = _environment(database)
+    for info in list_tokens(environment.engine, find_user(environment, user)):
+        state = f"revoked {info.revoked:%Y-%m-%d %H:%M}" if info.revoked else "active"
+        typer.echo(f"{info.id}  {info.name or '-':<20} created {info.created:%Y-%m-%d %H:%M}  {state}")
 
 
 def main() -> None:

@@ -64,9 +64,9 @@ def evaluate_calculated(
                 values[ref.attribute] = value_of(ref.attribute, depth + 1)
             elif ref.lookup is not None and ref.lookup not in parents:
                 parents[ref.lookup] = _parent(env, connection, entity, ref.lookup, values.get(ref.lookup))
-        done[name] = _as_result(
-            entity.attributes[name].metadata.result_type, evaluate(expression, values, parents, now=env.clock())
-        )  # type: ignore[union-attr]
+        meta: Any = entity.attributes[name].metadata
+        result_type: str = meta.result_type
+        done[name] = _as_result(result_type, evaluate(expression, values, parents, now=env.clock()))
         return done[name]
 
     for name in names:
@@ -95,8 +95,8 @@ def _as_result(result_type: str, value: Any) -> Any:
         number = int(value)
         return number if -(2**31) <= number < 2**31 else None
     if result_type in ("decimal", "money"):
-        number = Decimal(str(value))
-        return number.quantize(Decimal("0.0001")) if result_type == "money" else number
+        amount = Decimal(str(value))
+        return amount.quantize(Decimal("0.0001")) if result_type == "money" else amount
     if result_type == "float":
         return float(value)
     return value

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["EntityReference", "Entity"]
 
 
-@dataclass(frozen=True)
 class EntityReference:
-    """A pointer to one record: its entity's logical name and its id (``name`` is informational)."""
+    """A pointer to one record: its entity's logical name and its id (``name`` is informational).
+
+    Immutable and hashable; equal when entity and id are equal. The id may be given as a string.
+    """
+
+    __slots__ = ("logical_name", "id", "name")
 
     logical_name: str
     id: uuid.UUID
-    name: str | None = None
+    name: str | None
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.id, uuid.UUID):
-            object.__setattr__(self, "id", uuid.UUID(str(self.id)))
+    def __init__(self, logical_name: str, id: uuid.UUID | str, name: str | None = None) -> None:
+        object.__setattr__(self, "logical_name", logical_name)
+        object.__setattr__(self, "id", id if isinstance(id, uuid.UUID) else uuid.UUID(str(id)))
+        object.__setattr__(self, "name", name)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("EntityReference is immutable")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, EntityReference):
@@ -29,6 +36,9 @@ class EntityReference:
 
     def __hash__(self) -> int:
         return hash((self.logical_name, self.id))
+
+    def __repr__(self) -> str:
+        return f"EntityReference({self.logical_name!r}, {str(self.id)!r})"
 
 
 class Entity(MutableMapping[str, Any]):

@@ -62,7 +62,7 @@ __all__ = ["MessageHandlers"]
 Core = Callable[[ExecutionContext], Response]
 
 
-class MessageHandlers(RelationHandlers):
+class MessageHandlers:
     """Handles one request inside ``scope``: pipeline stages around the platform's own work."""
 
     def __init__(self, env: Environment, user_id: uuid.UUID | None, scope: Scope) -> None:
@@ -70,6 +70,7 @@ class MessageHandlers(RelationHandlers):
         self.user_id = user_id
         self.scope = scope
         self.connection = scope.connection
+        self.relations = RelationHandlers(self)
 
     # --- pipeline ------------------------------------------------------------------------------
 
@@ -82,9 +83,9 @@ class MessageHandlers(RelationHandlers):
         handler = {
             CreateRequest: self._create, RetrieveRequest: self._retrieve, UpdateRequest: self._update,
             DeleteRequest: self._delete, RetrieveMultipleRequest: self._retrieve_multiple,
-            AssociateRequest: self._associate, DisassociateRequest: self._disassociate, AssignRequest: self._assign,
-            SetStateRequest: self._set_state, MergeRequest: self._merge, ExecuteActionRequest: self._action,
-            ShareRequest: self._share,
+            AssociateRequest: self.relations.associate, DisassociateRequest: self.relations.disassociate, AssignRequest: self._assign,
+            SetStateRequest: self._set_state, MergeRequest: self.relations.merge, ExecuteActionRequest: self._action,
+            ShareRequest: self.relations.share,
         }.get(type(request))  # fmt: skip
         if handler is None:
             raise InvalidOperationError(f"unknown request {type(request).__name__}")
@@ -196,6 +197,7 @@ class MessageHandlers(RelationHandlers):
         return self._run(context, lambda ctx: self._create_core(entity, target))
 
     def _create_core(self, entity: CompiledEntity, target: Entity) -> Response:
+        assert target.id is not None  # given by the caller or set by _create
         values = dict(target)
         values.pop(entity.primary_id, None)
         converted = self._write(entity, values, creating=True)
@@ -294,7 +296,7 @@ class MessageHandlers(RelationHandlers):
         if "modifiedby" in entity.attributes:
             changes["modifiedby"] = self._acting_user()
         update_row(self.env, self.connection, entity.logical_name, target.id, changes)  # type: ignore[arg-type]
-        self._reparent(entity, target.id, current, changes)  # type: ignore[arg-type]
+        self.relations.reparent(entity, target.id, current, changes)  # type: ignore[arg-type]
         if "businessunitid" in changes:  # a principal moved: forget business units looked up so far
             self.scope.memo.clear()
         new_row = {**current, **changes}
@@ -314,7 +316,7 @@ class MessageHandlers(RelationHandlers):
     def _delete_core(self, entity: CompiledEntity, target: EntityReference, current: Mapping[str, Any]) -> Response:
         for rel in self.env.model.relationships_of(entity.logical_name):
             if rel.kind == "many_to_many":
-                self._clear_intersect(rel, entity.logical_name, target.id)
+                self.relations.clear_intersect(rel, entity.logical_name, target.id)
             elif rel.referenced_entity == entity.logical_name and rel.lookup is not None:
                 self._cascade_delete(rel, target)
         delete_row(self.env, self.connection, entity.logical_name, target.id)

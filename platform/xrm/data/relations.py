@@ -1,6 +1,6 @@
 """Messages about relationships: associate, disassociate, merge, share, and the reparent cascade.
 
-Mixed into :class:`xrm.data.handlers.MessageHandlers`, whose pipeline helpers they use.
+Used by :class:`xrm.data.handlers.MessageHandlers`, whose pipeline helpers they call.
 """
 
 from __future__ import annotations
@@ -38,26 +38,29 @@ _PRINCIPALS = ("systemuser", "team")
 
 
 class RelationHandlers:
-    """Relationship and sharing messages (see the module docstring)."""
+    """Relationship and sharing messages (see the module docstring), run through ``handlers``'s pipeline."""
 
-    def _relationship(self: MessageHandlers, name: str, entity: str) -> CompiledRelationship:
-        rel = self.env.model.relationships.get(name)
+    def __init__(self, handlers: MessageHandlers) -> None:
+        self.h = handlers
+
+    def _relationship(self, name: str, entity: str) -> CompiledRelationship:
+        rel = self.h.env.model.relationships.get(name)
         if rel is None or entity not in (rel.referenced_entity, rel.referencing_entity):
             raise NotFoundError(f"'{name}' is not a relationship of {entity}")
         return rel
 
-    def _associate(self: MessageHandlers, request: AssociateRequest) -> Response:
+    def associate(self, request: AssociateRequest) -> Response:
         return self._link(request, associate=True)
 
-    def _disassociate(self: MessageHandlers, request: DisassociateRequest) -> Response:
+    def disassociate(self, request: DisassociateRequest) -> Response:
         return self._link(request, associate=False)
 
-    def _link(self: MessageHandlers, request: AssociateRequest | DisassociateRequest, *, associate: bool) -> Response:
+    def _link(self, request: AssociateRequest | DisassociateRequest, *, associate: bool) -> Response:
         target = request.target
         rel = self._relationship(request.relationship, target.logical_name)
-        require_row(self.env, self.connection, target.logical_name, target.id)
+        require_row(self.h.env, self.h.connection, target.logical_name, target.id)
         message = "associate" if associate else "disassociate"
-        context = self._context(message, target.logical_name, target, relationship=rel.name, related=request.related)
+        context = self.h._context(message, target.logical_name, target, relationship=rel.name, related=request.related)
 
         def core(ctx: ExecutionContext) -> Response:
             for related in request.related:
@@ -67,7 +70,7 @@ class RelationHandlers:
                     self._link_one(rel, target, related, associate)
             return Response()
 
-        return self._run(context, core)
+        return self.h._run(context, core)
 
     def _link_one(
         self, rel: CompiledRelationship, target: EntityReference, related: EntityReference, associate: bool
@@ -82,7 +85,7 @@ class RelationHandlers:
                     )
                 ],
             )
-        self.handle(
+        self.h.handle(
             UpdateRequest(Entity(child.logical_name, {str(rel.lookup): parent if associate else None}, id=child.id))
         )
 
@@ -99,71 +102,71 @@ class RelationHandlers:
                 target.logical_name,
                 [AttributeProblem(rel.name, f"cannot link {related.logical_name} through '{rel.name}'")],
             )
-        require_row(self.env, self.connection, related.logical_name, related.id)
-        table = self.env.tables.tables[str(rel.intersect)]
+        require_row(self.h.env, self.h.connection, related.logical_name, related.id)
+        table = self.h.env.tables.tables[str(rel.intersect)]
         condition = (table.c[one] == values[one]) & (table.c[two] == values[two])
-        exists = self.connection.execute(select(table.c[one]).where(condition)).first() is not None
+        exists = self.h.connection.execute(select(table.c[one]).where(condition)).first() is not None
         if associate:
             if exists:
                 raise InvalidOperationError(
                     f"{related.logical_name} {related.id} is already associated through '{rel.name}'"
                 )
-            self.connection.execute(insert(table).values(**values))
+            self.h.connection.execute(insert(table).values(**values))
         elif exists:
-            self.connection.execute(sql_delete(table).where(condition))
+            self.h.connection.execute(sql_delete(table).where(condition))
         audit.record(
-            self.env,
-            self.connection,
-            self._meta(target.logical_name),
+            self.h.env,
+            self.h.connection,
+            self.h._meta(target.logical_name),
             target.id,
             "associate" if associate else "disassociate",
-            self.user_id,
+            self.h.user_id,
             None,
             {rel.name: str(related.id)},
         )
 
-    def _clear_intersect(self: MessageHandlers, rel: CompiledRelationship, entity: str, record_id: uuid.UUID) -> None:
-        table = self.env.tables.tables[str(rel.intersect)]
+    def clear_intersect(self, rel: CompiledRelationship, entity: str, record_id: uuid.UUID) -> None:
+        table = self.h.env.tables.tables[str(rel.intersect)]
         one, two = rel.intersect_columns
         columns = [table.c[one]] if rel.referenced_entity == entity else []
         if rel.referencing_entity == entity:
             columns.append(table.c[two])
         for column in columns:
-            self.connection.execute(sql_delete(table).where(column == record_id))
+            self.h.connection.execute(sql_delete(table).where(column == record_id))
 
-    def _merge(self: MessageHandlers, request: MergeRequest) -> Response:
+    def merge(self, request: MergeRequest) -> Response:
         target, subordinate = request.target, request.subordinate
-        entity = self._meta(target.logical_name)
+        entity = self.h._meta(target.logical_name)
         if subordinate.logical_name != entity.logical_name or subordinate.id == target.id:
             raise InvalidOperationError("merge needs two different records of the same entity")
-        master_row = require_row(self.env, self.connection, entity.logical_name, target.id)
-        sub_row = require_row(self.env, self.connection, entity.logical_name, subordinate.id)
+        master_row = require_row(self.h.env, self.h.connection, entity.logical_name, target.id)
+        sub_row = require_row(self.h.env, self.h.connection, entity.logical_name, subordinate.id)
         for row in (master_row, sub_row):
-            self._check_open(entity, row)
-        context = self._context(
+            self.h._check_open(entity, row)
+        context = self.h._context(
             "merge", entity.logical_name, target, subordinate=subordinate, update_content=request.update_content
         )
 
         def core(ctx: ExecutionContext) -> Response:
             moved = 0
-            for rel in self.env.model.relationships_of(entity.logical_name):
+            for rel in self.h.env.model.relationships_of(entity.logical_name):
                 if (
                     rel.kind != "one_to_many"
                     or rel.referenced_entity != entity.logical_name
                     or rel.cascade.merge is not MergeBehavior.CASCADE
                 ):
                     continue
-                for child_id in self._children(rel, subordinate):
+                for child_id in self.h._children(rel, subordinate):
                     if rel.referencing_entity == entity.logical_name and child_id in (target.id, subordinate.id):
                         continue
-                    self._system_update(Entity(rel.referencing_entity, {str(rel.lookup): target}, id=child_id))
+                    self.h._system_update(Entity(rel.referencing_entity, {str(rel.lookup): target}, id=child_id))
                     moved += 1
             if request.update_content:
-                self.handle(UpdateRequest(Entity(entity.logical_name, dict(request.update_content), id=target.id)))
+                self.h.handle(UpdateRequest(Entity(entity.logical_name, dict(request.update_content), id=target.id)))
             master = entity.definition.master_attribute or ("masterid" if "masterid" in entity.attributes else None)
             link = {master: target} if master else {}
             if link:
-                self._system_update(Entity(entity.logical_name, link, id=subordinate.id))
+                self.h._system_update(Entity(entity.logical_name, link, id=subordinate.id))
             if entity.states is not None:
                 closed = next((s for s in entity.states.states if s.is_closed), None)
                 state = (
@@ -172,85 +175,91 @@ class RelationHandlers:
                     else (closed.value if closed else None)
                 )
                 if state is not None:
-                    self.handle(SetStateRequest(subordinate, state, request.subordinate_status))
+                    self.h.handle(SetStateRequest(subordinate, state, request.subordinate_status))
             audit.record(
-                self.env,
-                self.connection,
+                self.h.env,
+                self.h.connection,
                 entity,
                 target.id,
                 "merge",
-                self.user_id,
+                self.h.user_id,
                 None,
                 {"subordinate": str(subordinate.id), "moved": moved},
             )
             return Response(results={"moved": moved})
 
-        return self._run(context, core)
+        return self.h._run(context, core)
 
     # --- sharing -------------------------------------------------------------------------------
 
-    def _share(self: MessageHandlers, request: ShareRequest) -> Response:
+    def share(self, request: ShareRequest) -> Response:
         target, principal = request.target, request.principal
-        entity = self._meta(target.logical_name)
+        entity = self.h._meta(target.logical_name)
         if principal.logical_name not in _PRINCIPALS:
             raise ValidationError(
                 entity.logical_name, [AttributeProblem("principal", "records are shared with a systemuser or a team")]
             )
-        require_row(self.env, self.connection, target.logical_name, target.id)
-        require_row(self.env, self.connection, principal.logical_name, principal.id)
-        context = self._context(
+        require_row(self.h.env, self.h.connection, target.logical_name, target.id)
+        require_row(self.h.env, self.h.connection, principal.logical_name, principal.id)
+        context = self.h._context(
             request.message, entity.logical_name, target, principal=principal, rights=int(request.rights)
         )
         kind = "unshare" if request.mode == "revoke" else "share"
 
         def core(ctx: ExecutionContext) -> Response:
             before, after = sharing.set_rights(
-                self.env, self.connection, target, principal, int(request.rights), mode=request.mode
+                self.h.env, self.h.connection, target, principal, int(request.rights), mode=request.mode
             )
-            self._cascade(
+            self.h._cascade(
                 entity,
                 target,
                 kind,
-                lambda child: self.handle(ShareRequest(child, principal, request.rights, request.mode)),
+                lambda child: self.h.handle(ShareRequest(child, principal, request.rights, request.mode)),
             )
             change = {f"{principal.logical_name}:{principal.id}": after}
             audit.record(
-                self.env,
-                self.connection,
+                self.h.env,
+                self.h.connection,
                 entity,
                 target.id,
                 kind,
-                self.user_id,
+                self.h.user_id,
                 {f"{principal.logical_name}:{principal.id}": before},
                 change,
             )
             return Response(results={"rights": after})
 
-        return self._run(context, core)
+        return self.h._run(context, core)
 
-    def _reparent(
-        self: MessageHandlers,
+    def reparent(
+        self,
         entity: CompiledEntity,
         record_id: uuid.UUID,
         current: Mapping[str, Any],
         changes: Mapping[str, Any],
     ) -> None:
         """A child moved to another parent: the parents' owners gain / lose inherited read access."""
-        for rel in self.env.model.relationships.values():
-            if rel.kind != "one_to_many" or rel.referencing_entity != entity.logical_name or rel.lookup not in changes:
+        for rel in self.h.env.model.relationships.values():
+            name = rel.lookup
+            if (
+                rel.kind != "one_to_many"
+                or rel.referencing_entity != entity.logical_name
+                or name is None
+                or name not in changes
+            ):
                 continue
             setting = rel.cascade.reparent
-            if setting is CascadeType.NONE or changes[rel.lookup] == current.get(rel.lookup):
+            if setting is CascadeType.NONE or changes[name] == current.get(name):
                 continue
-            lookup = entity.attributes[str(rel.lookup)]
+            lookup = entity.attributes[name]
             child = EntityReference(entity.logical_name, record_id)
             for parent_id, parent_type, add in (
-                (current.get(rel.lookup), current.get(f"{rel.lookup}type"), False),
-                (changes[rel.lookup], changes.get(f"{rel.lookup}type"), True),
+                (current.get(name), current.get(f"{name}type"), False),
+                (changes[name], changes.get(f"{name}type"), True),
             ):
                 if parent_id is None or (lookup.is_polymorphic and parent_type != rel.referenced_entity):
                     continue
-                parent = require_row(self.env, self.connection, rel.referenced_entity, parent_id)
+                parent = require_row(self.h.env, self.h.connection, rel.referenced_entity, parent_id)
                 owner_id = parent.get("ownerid")
                 if owner_id is None or owner_id == {**current, **changes}.get("ownerid"):
                     continue  # the child's own owner needs no inherited access
@@ -263,7 +272,7 @@ class RelationHandlers:
                 ):
                     continue
                 owner = EntityReference(str(parent.get("owneridtype") or "systemuser"), owner_id)
-                sharing.set_inherited(self.env, self.connection, child, owner, sharing.AccessRights.READ, add=add)
+                sharing.set_inherited(self.h.env, self.h.connection, child, owner, sharing.AccessRights.READ, add=add)
 
 
 def _closed(entity: CompiledEntity, row: Mapping[str, Any]) -> bool:

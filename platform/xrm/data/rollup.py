@@ -270,9 +270,8 @@ def _filter_clause(env: Environment, spec: RollupSpec) -> list[ColumnElement[boo
 def _aggregate_expression(spec: RollupSpec, child: Any) -> Any:
     if spec.aggregate == "count":
         return func.count() if spec.source is None else func.count(child.c[spec.source])
-    return {"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}[spec.aggregate](
-        child.c[str(spec.source)]
-    )
+    functions: dict[str, Any] = {"sum": func.sum, "avg": func.avg, "min": func.min, "max": func.max}
+    return functions[spec.aggregate](child.c[str(spec.source)])
 
 
 def _extreme(env: Environment, connection: Connection, spec: RollupSpec, parent: uuid.UUID) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
@@ -46,7 +46,8 @@ def _statement(env: Environment, entity: str, kind: str) -> Any:
 
 
 def fetch_row(env: Environment, connection: Connection, entity: str, record_id: uuid.UUID) -> Mapping[str, Any] | None:
-    return connection.execute(_statement(env, entity, "select"), {"_id": record_id}).mappings().first()
+    row = connection.execute(_statement(env, entity, "select"), {"_id": record_id}).mappings().first()
+    return cast("Mapping[str, Any] | None", row)
 
 
 def require_row(env: Environment, connection: Connection, entity: str, record_id: uuid.UUID) -> Mapping[str, Any]:

@@ -127,7 +127,7 @@ def _reference(value: Any, attr: CompiledAttribute) -> EntityReference:
 
 
 def _convert(attr: CompiledAttribute, value: Any) -> Any:
-    meta = attr.metadata
+    meta: Any = attr.metadata  # the attribute type's own model; ``kind`` tells which
     kind = attr.type
     if kind in ("string", "memo", "autonumber"):
         return _text(value, meta)

@@ -13,6 +13,7 @@ from graphlib import CycleError, TopologicalSorter
 from xrm.errors import MetadataError, MetadataIssue
 from xrm.metadata._base import stable_id
 from xrm.metadata.attributes import (
+    AttributeMetadata,
     BigIntAttribute,
     ChoiceAttribute,
     DateTimeAttribute,
@@ -242,7 +243,7 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
     return issues
 
 
-def _system(entity: CompiledEntity, attribute: object) -> CompiledAttribute:
+def _system(entity: CompiledEntity, attribute: AttributeMetadata) -> CompiledAttribute:
     name = attribute.name  # type: ignore[attr-defined]
     # The primary id is named after the entity; its identity must survive an entity rename.
     role = "primary_id" if name == entity.primary_id else name
@@ -252,14 +253,16 @@ def _system(entity: CompiledEntity, attribute: object) -> CompiledAttribute:
         entity.logical_name,
         entity.solution,
         attribute,
-        system=True,  # type: ignore[arg-type]
+        system=True,
     )
 
 
 def _add_system_attributes(model: Model, entity: CompiledEntity) -> None:
     """Columns every table gets: primary id, audit stamps, owner, state, version."""
     required = RequiredLevel.SYSTEM_REQUIRED
-    attributes = [UniqueIdentifierAttribute(type="uniqueidentifier", name=entity.primary_id, required=required)]
+    attributes: list[AttributeMetadata] = [
+        UniqueIdentifierAttribute(type="uniqueidentifier", name=entity.primary_id, required=required)
+    ]
     attributes += [DateTimeAttribute(type="datetime", name=stamp) for stamp in ("createdon", "modifiedon")]
     if "systemuser" in model.entities:
         attributes += [

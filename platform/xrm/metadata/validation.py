@@ -95,12 +95,12 @@ def _check_entity(
         if key.solution != definition.name:
             continue
         for index, column in enumerate(key.metadata.attributes):
-            attr = entity.attributes.get(column)
+            key_attr = entity.attributes.get(column)
             path = ("keys", key.name, "attributes", index)
-            if attr is None:
+            if key_attr is None:
                 issues.append(locator.issue(path, f"unknown attribute '{column}'"))
-            elif attr.type not in _KEYABLE:
-                issues.append(locator.issue(path, f"a {attr.type} attribute cannot be part of a key"))
+            elif key_attr.type not in _KEYABLE:
+                issues.append(locator.issue(path, f"a {key_attr.type} attribute cannot be part of a key"))
     return issues
 
 

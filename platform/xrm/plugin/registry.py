@@ -52,7 +52,8 @@ class PluginRegistry:
         found = self.find(name)
         if inspect.isclass(found):
             parameters = inspect.signature(found).parameters
-            instance = found(configuration) if parameters else found()
+            factory: Any = found
+            instance = factory(configuration) if parameters else factory()
             return _bound(instance, name)
         if hasattr(found, "execute"):
             return _bound(found, name)

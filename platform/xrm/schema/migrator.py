@@ -92,7 +92,7 @@ def _create_table(op: Operations, table: Table, sqlite: bool) -> None:
         for uc in table.constraints
         if isinstance(uc, UniqueConstraint)
     ]
-    primary_key = PrimaryKeyConstraint(*table.primary_key.columns.keys(), name=table.primary_key.name)
+    primary_key = PrimaryKeyConstraint(*table.primary_key.columns.keys(), name=str(table.primary_key.name))
     op.create_table(table.name, *_clone_columns(table, with_foreign_keys=sqlite), primary_key, *constraints)
     for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
         op.create_index(str(index.name), table.name, [c.name for c in index.columns], unique=bool(index.unique))
@@ -166,7 +166,7 @@ def _remove_tables(op: Operations, connection: Connection, steps: list[Step], ar
         inspector = inspect(connection)
         for step in steps:
             for fk in inspector.get_foreign_keys(step.table):
-                op.drop_constraint(fk["name"], step.table, type_="foreignkey")
+                op.drop_constraint(str(fk["name"]), step.table, type_="foreignkey")
     for step in steps:
         if step.action == "archive_table":
             archive = _archive_name(connection, step.table)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Table, column, func, select, table, text
+from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.types import TypeEngine
 
 from xrm.metadata import Model
@@ -135,13 +136,13 @@ def count_rows(connection: Connection, name: str, where: str | None = None) -> i
 
 
 def count_values(connection: Connection, name: str, column_name: str) -> int:
-    col = column(column_name)
+    col: ColumnClause[Any] = column(column_name)
     return int(
         connection.execute(select(func.count()).select_from(table(name, col)).where(col.is_not(None))).scalar_one()
     )
 
 
-def type_signature(type_: TypeEngine) -> tuple[object, ...]:  # type: ignore[type-arg]
+def type_signature(type_: TypeEngine) -> tuple[Any, ...]:  # type: ignore[type-arg]
     return (
         type(type_).__name__,
         getattr(type_, "length", None),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, Index, UniqueConstraint, column, func, inspect, select, table
+from sqlalchemy.sql.expression import ColumnClause
 
 from xrm.errors import MigrationError
 from xrm.metadata import Model
@@ -114,7 +117,7 @@ def _rows_losing(connection: Connection, table_name: str, old, new) -> int:  # t
     """Rows whose value would not survive a type change."""
     old_kind, new_kind = type(old.type).__name__, type(new.type).__name__
     if old_kind in ("String", "Text") and new_kind == "String" and old.foreign_key == new.foreign_key:
-        col = column(old.name)
+        col: ColumnClause[Any] = column(old.name)
         statement = select(func.count()).select_from(table(table_name, col)).where(func.length(col) > new.type.length)
         return int(connection.execute(statement).scalar_one())
     return count_values(connection, table_name, old.name)
@@ -128,7 +131,7 @@ def _option_steps(connection: Connection, old: TableShape, new: TableShape) -> l
         if current is None or current not in new.options:
             continue
         for value in sorted(set(values) - set(new.options[current])):
-            col = column(column_name)
+            col: ColumnClause[Any] = column(column_name)
             rows = int(
                 connection.execute(
                     select(func.count()).select_from(table(old.name, col)).where(col == value)
@@ -149,7 +152,8 @@ def _option_steps(connection: Connection, old: TableShape, new: TableShape) -> l
 
 def _constraint_steps(old: TableShape, new: TableShape) -> list[Step]:
     def names(shape: TableShape, kind: type) -> set[str]:
-        return {str(item.name) for item in (*shape.table.indexes, *shape.table.constraints) if isinstance(item, kind)}
+        items: list[Any] = [*shape.table.indexes, *shape.table.constraints]
+        return {str(getattr(item, "name", "")) for item in items if isinstance(item, kind)}
 
     steps: list[Step] = []
     for kind, create, drop in (

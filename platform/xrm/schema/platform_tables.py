@@ -30,6 +30,7 @@ __all__ = [
     "audit_table",
     "job_table",
     "share_table",
+    "token_table",
 ]
 
 platform_metadata = MetaData()
@@ -121,4 +122,17 @@ share_table = Table(
     Column("inherited_rights", Integer, nullable=False),
     Column("modifiedon", DateTime(timezone=True), nullable=False),
     Index("ix__xrm_share_principal", "principalid", "entity"),
+)
+
+# API keys: a token is shown once when issued; only its SHA-256 digest is kept.
+token_table = Table(
+    f"{PLATFORM_PREFIX}token",
+    platform_metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("systemuserid", Uuid, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("revoked", DateTime(timezone=True)),
+    Index("ix__xrm_token_user", "systemuserid"),
 )

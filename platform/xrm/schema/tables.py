@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -54,19 +55,19 @@ class ColumnSpec:
 
 
 def _rollup_type(model: Model, attribute: CompiledAttribute) -> TypeEngine:  # type: ignore[type-arg]
-    meta = attribute.metadata
-    if meta.aggregate.value == "count":  # type: ignore[union-attr]
+    meta: Any = attribute.metadata
+    if meta.aggregate.value == "count":
         return BigInteger()
-    related = model.entities.get(meta.related_entity)  # type: ignore[union-attr]
-    source = related.attributes.get(meta.attribute) if related else None  # type: ignore[union-attr]
-    if meta.aggregate.value == "avg":  # type: ignore[union-attr]
+    related = model.entities.get(meta.related_entity)
+    source = related.attributes.get(meta.attribute) if related else None
+    if meta.aggregate.value == "avg":
         return Numeric(28, 10)
     if source is None:
         return Numeric(28, 10)
     if source.type in ("integer", "bigint"):
         return BigInteger()
     if source.type == "datetime":
-        return _scalar_type(source.metadata)
+        return _scalar_type(source.metadata) or DateTime(timezone=True)
     return Numeric(28, 10)
 
 
