@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from graphlib import CycleError, TopologicalSorter
+from typing import Any
 
 from xrm.errors import MetadataError, MetadataIssue
 from xrm.metadata._base import stable_id
@@ -196,50 +197,33 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
             _add_implicit_relationships(model, added, name)
     _add_implicit_relationships(model, flagged, name)
 
-    for form in definition.forms:
-        key = (form.entity, form.name)
-        if key in model.forms:
-            owner = model.forms[key].solution
-            issues.append(
-                definition.locate("forms", form.name).issue(
-                    ("name",), f"form '{form.name}' of '{form.entity}' already exists in '{owner}'"
-                )
-            )
-            continue
-        model.forms[key] = CompiledComponent(form.name, form.id or stable_id("form", *key), name, form)
-    for view in definition.views:
-        key = (view.entity, view.name)
-        if key in model.views:
-            owner = model.views[key].solution
-            issues.append(
-                definition.locate("views", view.name).issue(
-                    ("name",), f"view '{view.name}' of '{view.entity}' already exists in '{owner}'"
-                )
-            )
-            continue
-        model.views[key] = CompiledComponent(view.name, view.id or stable_id("view", *key), name, view)
-    for role in definition.roles:
-        if role.name in model.roles:
-            issues.append(
-                definition.locate("roles", role.name).issue(
-                    ("name",), f"role '{role.name}' already exists in '{model.roles[role.name].solution}'"
-                )
-            )
-            continue
-        model.roles[role.name] = CompiledComponent(role.name, role.id or stable_id("role", role.name), name, role)
-    for step in definition.steps:
-        if step.name in model.steps:
-            issues.append(
-                definition.locate("steps", step.name).issue(
-                    ("name",), f"step '{step.name}' already exists in '{model.steps[step.name].solution}'"
-                )
-            )
-            continue
-        model.steps[step.name] = CompiledComponent(step.name, step.id or stable_id("step", step.name), name, step)
+    issues.extend(_register_components(model, definition))
 
     # Validate even when applying found problems (a missing prefix, a reserved name), so one run
     # reports every issue; a skipped component may cause follow-on 'unknown' reports.
     issues.extend(validate_layer(model, definition))
+    return issues
+
+
+def _register_components(model: Model, definition: SolutionDefinition) -> list[MetadataIssue]:
+    """Forms and views (keyed by entity and name), roles and plugin steps (by name)."""
+    issues: list[MetadataIssue] = []
+    kinds: list[tuple[str, dict[Any, CompiledComponent], list[tuple[Any, Any]]]] = [
+        ("forms", model.forms, [((f.entity, f.name), f) for f in definition.forms]),
+        ("views", model.views, [((v.entity, v.name), v) for v in definition.views]),
+        ("roles", model.roles, [(r.name, r) for r in definition.roles]),
+        ("steps", model.steps, [(s.name, s) for s in definition.steps]),
+    ]
+    for kind, registry, items in kinds:
+        for key, component in items:
+            where = f" of '{key[0]}'" if isinstance(key, tuple) else ""
+            if key in registry:
+                message = f"{kind[:-1]} '{component.name}'{where} already exists in '{registry[key].solution}'"
+                issues.append(definition.locate(kind, component.name).issue(("name",), message))
+                continue
+            parts = key if isinstance(key, tuple) else (key,)
+            identity = component.id or stable_id(kind[:-1], *parts)
+            registry[key] = CompiledComponent(component.name, identity, definition.name, component)
     return issues
 
 
