@@ -11,7 +11,7 @@ from xrm.schema import build_tables
 __all__ = ["bootstrap"]
 
 
-def bootstrap(connection: Connection, model: Model, now) -> None:  # type: ignore[no-untyped-def]
+def bootstrap(connection: Connection, model: Model, now) -> None:
     """Create the root business unit and the SYSTEM user if they are missing (idempotent)."""
     if "businessunit" not in model.entities or "systemuser" not in model.entities:
         return

@@ -51,7 +51,7 @@ class Environment:
     def table(self, entity: str) -> Table:
         return self.tables.tables[self.model.entity(entity).logical_name]
 
-    def service(self, user_id: uuid.UUID | None = None):  # type: ignore[no-untyped-def]
+    def service(self, user_id: uuid.UUID | None = None):
         """An organization service acting as ``user_id`` (the system user when None)."""
         from xrm.data.service import OrganizationService
 

@@ -157,7 +157,7 @@ class MessageHandlers:
         key = ("business_unit", owner)
         if key not in self.scope.memo:
             self.scope.memo[key] = business_unit_of(self.env, self.connection, owner)
-        return self.scope.memo[key]  # type: ignore[no-any-return]
+        return self.scope.memo[key]
 
     def _acting_user(self) -> uuid.UUID:
         return self.user_id or SYSTEM_USER_ID

@@ -175,7 +175,7 @@ class EntityCollection:
     cursor: str | None = None
     total_count: int | None = None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self.entities)
 
     def __len__(self) -> int:

@@ -48,7 +48,7 @@ def _hierarchy_lookup(env: Environment, entity: str) -> str | None:
 def _all_specs(env: Environment) -> list[RollupSpec]:
     cached = getattr(env, "_rollup_specs", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     specs = []
     for entity in env.model.entities.values():
         for attr in entity.attributes.values():

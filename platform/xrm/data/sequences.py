@@ -15,7 +15,7 @@ FIRST_VALUE = 1000
 _NEXT: dict[str, Any] = {}
 
 
-def _upsert(connection: Connection):  # type: ignore[no-untyped-def]
+def _upsert(connection: Connection):
     return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(sequence_table)
 
 

@@ -228,7 +228,7 @@ def _register_components(model: Model, definition: SolutionDefinition) -> list[M
 
 
 def _system(entity: CompiledEntity, attribute: AttributeMetadata) -> CompiledAttribute:
-    name = attribute.name  # type: ignore[attr-defined]
+    name = attribute.name
     # The primary id is named after the entity; its identity must survive an entity rename.
     role = "primary_id" if name == entity.primary_id else name
     return CompiledAttribute(
@@ -276,7 +276,7 @@ def _add_system_attributes(model: Model, entity: CompiledEntity) -> None:
 
 def _add_attributes(
     model, definition, entity: EntityMetadata, target: CompiledEntity, needs_prefix
-) -> list[MetadataIssue]:  # type: ignore[no-untyped-def]
+) -> list[MetadataIssue]:
     issues: list[MetadataIssue] = []
     locator = definition.locate("entities", entity.logical_name)
     for attr_name, attribute in entity.attributes.items():
@@ -318,7 +318,7 @@ def _add_attributes(
     return issues
 
 
-def _add_relationships(model: Model, definition: SolutionDefinition, needs_prefix) -> list[MetadataIssue]:  # type: ignore[no-untyped-def]
+def _add_relationships(model: Model, definition: SolutionDefinition, needs_prefix) -> list[MetadataIssue]:
     issues: list[MetadataIssue] = []
     for entity in definition.entities:
         locator = definition.locate("entities", entity.logical_name)
@@ -381,7 +381,7 @@ _PARENTAL = CascadeConfiguration(
 )  # fmt: skip
 
 
-def _add_implicit_relationships(model: Model, attributes, solution: str) -> None:  # type: ignore[no-untyped-def]
+def _add_implicit_relationships(model: Model, attributes, solution: str) -> None:
     """Every lookup target without a declared relationship gets a 1:N one: referential, or parental
     for activities and notes reached through ``targets_with`` (as Dataverse's Account_Tasks)."""
     declared = {

@@ -104,7 +104,7 @@ def _check_entity(
     return issues
 
 
-def _check_attribute(model: Model, entity: CompiledEntity, attr, locator: Locator, path: Path_) -> list[MetadataIssue]:  # type: ignore[no-untyped-def]
+def _check_attribute(model: Model, entity: CompiledEntity, attr, locator: Locator, path: Path_) -> list[MetadataIssue]:
     issues: list[MetadataIssue] = []
     meta = attr.metadata
     optionset = getattr(meta, "optionset", None)
@@ -140,7 +140,7 @@ def _check_attribute(model: Model, entity: CompiledEntity, attr, locator: Locato
     return issues
 
 
-def _check_rollup(model: Model, entity: CompiledEntity, meta, locator: Locator, path: Path_) -> list[MetadataIssue]:  # type: ignore[no-untyped-def]
+def _check_rollup(model: Model, entity: CompiledEntity, meta, locator: Locator, path: Path_) -> list[MetadataIssue]:
     related = model.entities.get(meta.related_entity)
     if related is None:
         return [locator.issue((*path, "related_entity"), f"unknown entity '{meta.related_entity}'")]
@@ -186,7 +186,7 @@ def _check_rollup(model: Model, entity: CompiledEntity, meta, locator: Locator, 
     return issues
 
 
-def _check_calculated(model: Model, entity: CompiledEntity, meta, locator: Locator, path: Path_) -> list[MetadataIssue]:  # type: ignore[no-untyped-def]
+def _check_calculated(model: Model, entity: CompiledEntity, meta, locator: Locator, path: Path_) -> list[MetadataIssue]:
     """The expression parses, type-checks against the entity and its parents, fits result_type,
     and builds on at most a short chain of other calculated attributes, without a cycle."""
     try:
@@ -271,7 +271,7 @@ def _check_form(model: Model, form: FormMetadata, locator: Locator) -> list[Meta
     return issues + _check_fields(entity, fields, locator)
 
 
-def _check_subgrid(model: Model, entity: CompiledEntity, subgrid, locator: Locator, path: Path_) -> list[MetadataIssue]:  # type: ignore[no-untyped-def]
+def _check_subgrid(model: Model, entity: CompiledEntity, subgrid, locator: Locator, path: Path_) -> list[MetadataIssue]:
     rel = model.relationships.get(subgrid.relationship)
     if rel is None or entity.logical_name not in (rel.referenced_entity, rel.referencing_entity):
         return [

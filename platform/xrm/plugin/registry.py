@@ -58,7 +58,7 @@ class PluginRegistry:
         if hasattr(found, "execute"):
             return _bound(found, name)
         if callable(found):
-            return found  # type: ignore[no-any-return]
+            return found
         raise PluginNotFoundError(f"plugin '{name}' is neither a class with execute(context) nor a function")
 
 

@@ -78,7 +78,7 @@ def _archive_name(connection: Connection, source: str) -> str:
     return f"{base}_{number}"
 
 
-def _clone_columns(table: Table, with_foreign_keys: bool) -> list[Column]:  # type: ignore[type-arg]
+def _clone_columns(table: Table, with_foreign_keys: bool) -> list[Column]:
     columns = []
     for col in table.columns:
         args = [fk._copy() for fk in col.foreign_keys] if with_foreign_keys else []

@@ -142,7 +142,7 @@ def count_values(connection: Connection, name: str, column_name: str) -> int:
     )
 
 
-def type_signature(type_: TypeEngine) -> tuple[Any, ...]:  # type: ignore[type-arg]
+def type_signature(type_: TypeEngine) -> tuple[Any, ...]:
     return (
         type(type_).__name__,
         getattr(type_, "length", None),
@@ -152,7 +152,7 @@ def type_signature(type_: TypeEngine) -> tuple[Any, ...]:  # type: ignore[type-a
     )
 
 
-def is_widening(old: TypeEngine, new: TypeEngine) -> bool:  # type: ignore[type-arg]
+def is_widening(old: TypeEngine, new: TypeEngine) -> bool:
     """True when every value of ``old`` fits ``new`` unchanged."""
     o, n = type_signature(old), type_signature(new)
     if o == n:

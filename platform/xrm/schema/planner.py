@@ -113,7 +113,7 @@ def _column_steps(connection: Connection, old: TableShape, new: TableShape, arch
     return steps
 
 
-def _rows_losing(connection: Connection, table_name: str, old, new) -> int:  # type: ignore[no-untyped-def]
+def _rows_losing(connection: Connection, table_name: str, old, new) -> int:
     """Rows whose value would not survive a type change."""
     old_kind, new_kind = type(old.type).__name__, type(new.type).__name__
     if old_kind in ("String", "Text") and new_kind == "String" and old.foreign_key == new.foreign_key:

@@ -47,14 +47,14 @@ class ColumnSpec:
     """One database column of an attribute. ``suffix`` tells columns of one attribute apart."""
 
     name: str
-    type: TypeEngine  # type: ignore[type-arg]
+    type: TypeEngine
     suffix: str = ""
     foreign_key: str | None = None  # "table.column"
     primary_key: bool = False
     index: bool = False
 
 
-def _rollup_type(model: Model, attribute: CompiledAttribute) -> TypeEngine:  # type: ignore[type-arg]
+def _rollup_type(model: Model, attribute: CompiledAttribute) -> TypeEngine:
     meta: Any = attribute.metadata
     if meta.aggregate.value == "count":
         return BigInteger()
@@ -71,7 +71,7 @@ def _rollup_type(model: Model, attribute: CompiledAttribute) -> TypeEngine:  # t
     return Numeric(28, 10)
 
 
-def _scalar_type(meta) -> TypeEngine | None:  # type: ignore[no-untyped-def, type-arg]
+def _scalar_type(meta) -> TypeEngine | None:
     kind = meta.type
     if kind in ("string", "autonumber"):
         return String(meta.max_length)
