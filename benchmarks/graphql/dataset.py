@@ -34,7 +34,13 @@ class Sizes:
 
 
 def _system(now: dt.datetime, user_owned: bool = True) -> dict[str, Any]:
-    values: dict[str, Any] = {"createdon": now, "modifiedon": now, "createdby": SYSTEM_USER_ID, "modifiedby": SYSTEM_USER_ID, "versionnumber": 1}
+    values: dict[str, Any] = {
+        "createdon": now,
+        "modifiedon": now,
+        "createdby": SYSTEM_USER_ID,
+        "modifiedby": SYSTEM_USER_ID,
+        "versionnumber": 1,
+    }
     if user_owned:
         values.update(ownerid=SYSTEM_USER_ID, owneridtype="systemuser", owningbusinessunit=ROOT_BUSINESS_UNIT_ID)
     return values
@@ -118,6 +124,7 @@ def _recalculate_all(env: Environment) -> None:
 
 def counts(env: Environment) -> dict[str, int]:
     with env.engine.connect() as connection:
-        return {name: connection.execute(select(func.count()).select_from(env.table(name))).scalar_one() for name in ("account", "contact", "incident", "task")}
-
-
+        return {
+            name: connection.execute(select(func.count()).select_from(env.table(name))).scalar_one()
+            for name in ("account", "contact", "incident", "task")
+        }

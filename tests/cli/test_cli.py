@@ -106,16 +106,17 @@ def test_schema_export(tmp_path) -> None:
 def test_console_script_runs_in_another_process(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'demo.db'}"
     done = subprocess.run(
-        [sys.executable, "-m", "xrm", "demo", "--database", database],
+        [sys.executable, "-m", "xrm", "demo", "--no-serve", "--database", database],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    listed = {
-        line.split()[0] for line in done.stdout.splitlines() if line and not line.startswith(("installed", "database"))
-    }
+    assert "installed case" in done.stdout and "installed ticket" in done.stdout
+    assert any(line.startswith("token: xrm_") for line in done.stdout.splitlines())
+    code, output = xrm("entity", "list", "--database", database)
+    listed = {line.split()[0] for line in output.splitlines()}
     assert {"incident", "contoso_ticket", "account", "contact"} <= listed
 
 

@@ -6,7 +6,7 @@ status 1, without a traceback; status 2 is a usage error (typer's own).
 
 from __future__ import annotations
 
-import sys
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from xrm.data import Environment
 from xrm.errors import XrmError
 from xrm.schema import database_url, open_engine
 from xrm.solution import SolutionManager, available_solutions
@@ -126,7 +127,7 @@ def demo(
 DEMO_USER = "demo"
 
 
-def _demo_user(environment: Any) -> Any:
+def _demo_user(environment: Environment) -> uuid.UUID:
     from xrm.errors import NotFoundError
     from xrm.server import create_user, find_user
 
@@ -362,7 +363,7 @@ def serve(
     )
 
 
-def _environment(database: str | None):  # type: ignore[no-untyped-def]
+def _environment(database: str | None) -> Environment:
     from xrm.plugin import open_environment
 
     return open_environment(open_engine(database_url(database)))
@@ -434,4 +435,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

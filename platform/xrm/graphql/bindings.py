@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from xrm.metadata import CompiledAttribute, CompiledEntity, Model
 from xrm.graphql.naming import EntityNames, NameConverter
 from xrm.graphql.settings import GraphQLSettings
+from xrm.metadata import CompiledAttribute, CompiledEntity, CompiledRelationship, Model
 
 __all__ = [
     "ValueKind",
@@ -133,7 +133,7 @@ class SchemaIndex:
         return self.names.polymorphic_targets(self.model.entities[entity].attributes[attribute])
 
 
-def _relation_link(names: NameConverter, entity: str, relationship, reverse: bool, field_name: str) -> RelationLink:  # type: ignore[no-untyped-def]
+def _relation_link(entity: str, relationship: CompiledRelationship, reverse: bool, field_name: str) -> RelationLink:
     if relationship.kind == "one_to_many":
         return RelationLink(
             field_name, relationship.name, entity, relationship.referencing_entity, lookup=relationship.lookup
@@ -164,7 +164,7 @@ def build_index(model: Model, names: NameConverter, settings: GraphQLSettings) -
         binding.records = {field_name: attr for attr, field_name in entity_names.records.items()}
         for relationship, reverse in names.relations_of(logical_name):
             field_name = entity_names.relations[(relationship.name, reverse)]
-            binding.relations[field_name] = _relation_link(names, logical_name, relationship, reverse, field_name)
+            binding.relations[field_name] = _relation_link(logical_name, relationship, reverse, field_name)
         index.entities[logical_name] = binding
         index.by_type[binding.type_name] = binding
     return index

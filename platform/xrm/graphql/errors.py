@@ -20,9 +20,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSyntaxError
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 
+from graphql import GraphQLError, GraphQLSyntaxError
 from xrm.errors import PluginExecutionError, ValidationError, XrmError
 
 __all__ = [
@@ -117,7 +117,3 @@ def translate_errors(errors: Iterable[GraphQLError], field_of: FieldNamer, reque
             logger.exception("could not translate a GraphQL error")
             error.message = "internal error"
             error.extensions = {"code": INTERNAL}
-
-
-def is_database_error(error: BaseException) -> bool:
-    return isinstance(error, SQLAlchemyError)

@@ -12,13 +12,16 @@ Rules (applied once per model, in sorted order of logical names, so the result i
   its name for the record and its raw id gets ``Id`` (``createdby`` -> ``createdby``, ``createdbyId``).
   Relationship connections use the camelCase relationship name (``incident_customer_accounts`` ->
   ``incidentCustomerAccounts``); the reverse side of a self-referential N:N adds ``Reverse``.
+  The platform's own lookups (createdby, modifiedby, ownerid, owningbusinessunit) get no connection.
   ``id`` (the global id) and ``and``/``or``/``not`` (filter operators) are reserved; a clash gets
   the first free number (attributes first, then lookup records, then connections).
 - Enums: ``<Type>State`` / ``<Type>Status`` for ``statecode``/``statuscode``, the PascalCase option
   set name for a global option set, ``<Type><Attribute>`` for local options. Values are the labels
   in CONSTANT_CASE (``In Progress`` -> ``IN_PROGRESS``); a repeated name gets ``_<value>``.
-- Polymorphic lookups share a union per (type, targets): ``Customer``, ``Owner``, ``Regarding``;
-  another target set of the same type gets a number.
+- Polymorphic lookups share a union per name and target set: ``Customer`` (account, contact),
+  ``Owner`` (systemuser, team), ``Regarding`` (``targets_with: has_activities``), ``NoteRegarding``
+  (``has_notes``), else the targets joined by ``Or`` (``AccountOrContact``), so installing a
+  solution does not rename the unions of another.
 - Root fields: camelCase entity (``incident``), its plural (``incidents``), ``incidentsAggregate``;
   mutations ``create<Type>``, ``update<Type>``, ``delete<Type>``.
 """
@@ -155,6 +158,19 @@ class EntityNames:
         return self.base + suffix
 
 
+def _union_name(attribute: CompiledAttribute, targets: tuple[str, ...]) -> str:
+    """Stable as solutions come and go: by the kind of lookup, or by its few targets."""
+    meta = attribute.metadata
+    if (attribute.type, targets) in (("customer", ("account", "contact")), ("owner", ("systemuser", "team"))):
+        return _POLYMORPHIC_NAMES[attribute.type]
+    targets_with = getattr(meta, "targets_with", None)
+    if targets_with is not None and not getattr(meta, "targets", ()):
+        return "Regarding" if targets_with == "has_activities" else "NoteRegarding"
+    if len(targets) <= 3:
+        return "Or".join(pascal(target) for target in targets)
+    return _POLYMORPHIC_NAMES[attribute.type] + "Target"
+
+
 def _record_field(attribute: str) -> str:
     if attribute.endswith("id") and len(attribute) > 2 and not attribute[:-2].endswith("_"):
         return camel(attribute[:-2])
@@ -179,6 +195,7 @@ class NameConverter:
         self.entities: dict[str, EntityNames] = {}
         self._enums: dict[tuple[str, ...], str] = {}
         self._unions: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._relations: dict[str, list[tuple[CompiledRelationship, bool]]] | None = None
         for name in sorted(model.entities):
             base = _claim_group(self._types, pascal(name), ENTITY_SUFFIXES)
             self.entities[name] = EntityNames(base)
@@ -216,24 +233,33 @@ class NameConverter:
     def relations_of(self, entity: str) -> list[tuple[CompiledRelationship, bool]]:
         """The connections of ``entity``: 1:N where it is the parent, N:N on either side.
 
-        ``reverse`` is True for the second direction of a self-referential N:N (and for an N:N seen
-        from its referencing entity, which walks the intersect the other way).
+        ``reverse`` is True for an N:N seen from its referencing entity (it walks the intersect
+        the other way); a self-referential N:N has both directions.
         """
-        found: list[tuple[CompiledRelationship, bool]] = []
-        for relationship in sorted(self.model.relationships.values(), key=lambda rel: rel.name):
-            if relationship.referencing_entity not in self.model.entities:
-                continue
-            if relationship.referenced_entity not in self.model.entities:
-                continue
-            if relationship.kind == "one_to_many":
-                if relationship.referenced_entity == entity and relationship.lookup is not None:
-                    found.append((relationship, False))
-                continue
-            if relationship.referenced_entity == entity:
-                found.append((relationship, False))
-            if relationship.referencing_entity == entity:
-                found.append((relationship, True))
-        return found
+        if self._relations is None:
+            self._relations = {}
+            for relationship in sorted(self.model.relationships.values(), key=lambda rel: rel.name):
+                for parent, reverse in self._parents(relationship):
+                    self._relations.setdefault(parent, []).append((relationship, reverse))
+        return self._relations.get(entity, [])
+
+    def _parents(self, relationship: CompiledRelationship) -> list[tuple[str, bool]]:
+        entities = self.model.entities
+        if relationship.referencing_entity not in entities or relationship.referenced_entity not in entities:
+            return []
+        if relationship.kind == "one_to_many":
+            return [] if self._platform_lookup(relationship) else [(relationship.referenced_entity, False)]
+        return [(relationship.referenced_entity, False), (relationship.referencing_entity, True)]
+
+    def _platform_lookup(self, relationship: CompiledRelationship) -> bool:
+        """True for a lookup the platform maintains on every entity (createdby, ownerid...), or none.
+
+        These get no connection on the parent: systemuser, team and businessunit would carry one
+        per entity. The child lists filter on them instead (``ownerid: {currentUser: true}``).
+        """
+        child = self.model.entities[relationship.referencing_entity]
+        lookup = child.attributes.get(relationship.lookup or "")
+        return lookup is None or lookup.system
 
     # --- enums ---------------------------------------------------------------------------------
 
@@ -267,6 +293,10 @@ class NameConverter:
     def enum(self, entity: CompiledEntity, attribute: CompiledAttribute) -> str:
         return self._enums[self.enum_key(entity, attribute)]
 
+    def optionset_enum(self, optionset: str) -> str | None:
+        """The enum of a global option set, if an attribute uses it."""
+        return self._enums.get(("optionset", optionset))
+
     @staticmethod
     def enum_values(options: Iterable[OptionMetadata]) -> dict[int, str]:
         """Option value -> enum value name (the label in CONSTANT_CASE, unique within the enum)."""
@@ -288,21 +318,27 @@ class NameConverter:
         """The installed targets of a lookup, sorted."""
         return tuple(sorted({target for target in attribute.targets if target in self.model.entities}))
 
+    def _union_key(self, attribute: CompiledAttribute) -> tuple[str, tuple[str, ...]] | None:
+        """``(wanted name, targets)`` of a polymorphic lookup with two or more installed targets."""
+        targets = self.polymorphic_targets(attribute)
+        if not attribute.is_polymorphic or len(targets) < 2:
+            return None
+        return _union_name(attribute, targets), targets
+
     def _name_unions(self) -> None:
-        keys: set[tuple[str, tuple[str, ...]]] = set()
+        keys = set()
         for entity in self.model.entities.values():
             for attribute in entity.attributes.values():
-                targets = self.polymorphic_targets(attribute)
-                if attribute.is_polymorphic and len(targets) > 1:
-                    keys.add((attribute.type, targets))
+                key = self._union_key(attribute)
+                if key is not None:
+                    keys.add(key)
         for key in sorted(keys):
-            self._unions[key] = _claim_group(
-                self._types, _POLYMORPHIC_NAMES[key[0]], ("", "Reference", "Filter", "OrderBy")
-            )
+            self._unions[key] = _claim_group(self._types, key[0], ("", "Reference", "Filter", "OrderBy"))
 
     def union(self, attribute: CompiledAttribute) -> str | None:
         """The union of a polymorphic lookup with two or more installed targets, else None."""
-        return self._unions.get((attribute.type, self.polymorphic_targets(attribute)))
+        key = self._union_key(attribute)
+        return None if key is None else self._unions[key]
 
     @staticmethod
     def entity_value(logical_name: str) -> str:

@@ -20,7 +20,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLString,
 )
-
 from xrm.graphql.errors import InputError
 
 __all__ = ["TYPE_KEY", "encode_global_id", "decode_global_id", "node_interface", "page_info_type"]

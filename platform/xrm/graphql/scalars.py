@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from graphql import GraphQLError, GraphQLScalarType, StringValueNode, ValueNode
 from graphql.language import IntValueNode
 from graphql.utilities import value_from_ast_untyped
+
+from graphql import GraphQLError, GraphQLScalarType, StringValueNode, ValueNode
 
 __all__ = [
     "UUIDScalar",
@@ -34,10 +35,23 @@ __all__ = [
 _INT64 = (-(2**63), 2**63 - 1)
 
 
-def _string_literal(node: ValueNode, parse: Any, name: str) -> Any:
-    if not isinstance(node, StringValueNode):
-        raise GraphQLError(f"{name} must be given as a string")
-    return parse(node.value)
+def _literal(parse: Callable[[Any], Any], name: str) -> Callable[..., Any]:
+    """A literal parser for a scalar given as a string."""
+
+    def parse_literal(node: ValueNode, _variables: Any = None) -> Any:
+        if not isinstance(node, StringValueNode):
+            raise GraphQLError(f"{name} must be given as a string")
+        return parse(node.value)
+
+    return parse_literal
+
+
+def _any(value: Any) -> Any:
+    return value
+
+
+def _any_literal(node: ValueNode, variables: Any = None) -> Any:
+    return value_from_ast_untyped(node, variables)
 
 
 def _uuid_out(value: Any) -> str:
@@ -173,21 +187,21 @@ UUIDScalar = GraphQLScalarType(
     description="A unique identifier such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301.",
     serialize=_uuid_out,
     parse_value=_uuid_in,
-    parse_literal=lambda node, _variables=None: _string_literal(node, _uuid_in, "a UUID"),
+    parse_literal=_literal(_uuid_in, "a UUID"),
 )
 DateTimeScalar = GraphQLScalarType(
     "DateTime",
     description="An ISO 8601 date and time; returned in UTC, an input without offset is UTC.",
     serialize=_datetime_out,
     parse_value=parse_datetime,
-    parse_literal=lambda node, _variables=None: _string_literal(node, parse_datetime, "a DateTime"),
+    parse_literal=_literal(parse_datetime, "a DateTime"),
 )
 DateScalar = GraphQLScalarType(
     "Date",
     description="An ISO 8601 calendar date (YYYY-MM-DD).",
     serialize=_date_out,
     parse_value=_date_in,
-    parse_literal=lambda node, _variables=None: _string_literal(node, _date_in, "a Date"),
+    parse_literal=_literal(_date_in, "a Date"),
 )
 DecimalScalar = GraphQLScalarType(
     "Decimal",
@@ -207,6 +221,6 @@ JSONScalar = GraphQLScalarType(
     "JSON",
     description="Any JSON value.",
     serialize=to_json,
-    parse_value=lambda value: value,
-    parse_literal=lambda node, variables=None: value_from_ast_untyped(node, variables),
+    parse_value=_any,
+    parse_literal=_any_literal,
 )

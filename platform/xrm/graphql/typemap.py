@@ -23,7 +23,6 @@ from graphql import (
     GraphQLString,
     GraphQLUnionType,
 )
-
 from xrm.graphql.bindings import SchemaIndex, ValueKind, value_kind
 from xrm.graphql.scalars import BigIntScalar, DateScalar, DateTimeScalar, DecimalScalar, UUIDScalar
 from xrm.metadata import CompiledAttribute, CompiledEntity

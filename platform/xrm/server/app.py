@@ -26,11 +26,12 @@ from starlette.routing import Route
 
 from xrm.data import Environment
 from xrm.errors import XrmError
-from xrm.plugin import open_environment
+from xrm.graphql.settings import GraphQLSettings
+from xrm.plugin import PluginRegistry, open_environment
 from xrm.schema import open_engine
 from xrm.schema.store import is_initialized
 from xrm.server.auth import authenticate
-from xrm.server.endpoint import UNAUTHORIZED, GraphQLEndpoint, error_response
+from xrm.server.endpoint import UNAUTHORIZED, ContextFactory, GraphQLEndpoint, HttpError, error_response
 from xrm.server.reload import Reloader
 from xrm.server.settings import ServerSettings
 from xrm.server.tokens import ensure_token_table
@@ -50,51 +51,65 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
     engine = open_engine(settings.database)
     _require_environment(engine)
     ensure_token_table(engine)
-    reloader = Reloader(engine, lambda bound: _build(bound, settings), interval=settings.version_check_interval)
+    limits = settings.graphql or GraphQLSettings()
+    reloader = Reloader(
+        engine, lambda bound: _build(bound, settings.registry, limits), interval=settings.version_check_interval
+    )
     reloader.refresh(force=True)
-    graphql = GraphQLEndpoint(reloader, _context_factory(), _ide_html())
-
-    async def schema_sdl(request: Request) -> Response:
-        runtime, user = await run_in_threadpool(authenticate, reloader, request.headers)
-        if user is None:
-            return error_response(UNAUTHORIZED)
-        return PlainTextResponse(runtime.sdl)
-
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(request: Request) -> Response:
-        try:
-            version = await run_in_threadpool(reloader.database_version)
-        except Exception:
-            log.warning("readiness: the database does not answer", exc_info=True)
-            return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
-        if not reloader.ready:
-            return JSONResponse({"status": "unavailable", "reason": "no schema built"}, status_code=503)
-        return JSONResponse(
-            {"status": "ready", "metadata_version": version, "schema_version": reloader.current.version}
-        )
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(watch_metadata_version, reloader)
-            if settings.run_worker:
-                tasks.start_soon(lambda: run_job_worker(reloader, interval=settings.worker_interval))
-            yield
-            tasks.cancel_scope.cancel()
-        engine.dispose()
-
+    graphql = GraphQLEndpoint(
+        reloader, _context_factory(), _ide_html() if limits.introspection else None, timeout=limits.request_timeout
+    )
     routes = [
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
-        Route("/graphql/schema.graphql", schema_sdl, methods=["GET"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
+        Route("/graphql/schema.graphql", _schema_sdl, methods=["GET"]),
+        Route("/healthz", _healthz, methods=["GET"]),
+        Route("/readyz", _readyz, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=_lifespan)
     app.state.settings = settings
+    app.state.limits = limits
     app.state.reloader = reloader
     return app
+
+
+async def _schema_sdl(request: Request) -> Response:
+    reloader: Reloader = request.app.state.reloader
+    runtime, user = await run_in_threadpool(authenticate, reloader, request.headers)
+    if user is None:
+        return error_response(UNAUTHORIZED)
+    if not request.app.state.limits.introspection:  # the SDL would give away what turning introspection off hides
+        return error_response(HttpError(404, "the schema is not published (introspection is off)", "NOT_FOUND"))
+    return PlainTextResponse(runtime.sdl)
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _readyz(request: Request) -> Response:
+    reloader: Reloader = request.app.state.reloader
+    try:
+        version = await run_in_threadpool(reloader.database_version)
+    except Exception:
+        log.warning("readiness: the database does not answer", exc_info=True)
+        return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
+    if not reloader.ready:
+        return JSONResponse({"status": "unavailable", "reason": "no schema built"}, status_code=503)
+    return JSONResponse({"status": "ready", "metadata_version": version, "schema_version": reloader.current.version})
+
+
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Background tasks while the server runs: the version watcher and (unless off) the job worker."""
+    settings: ServerSettings = app.state.settings
+    reloader: Reloader = app.state.reloader
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(watch_metadata_version, reloader)
+        if settings.run_worker:
+            tasks.start_soon(lambda: run_job_worker(reloader, interval=settings.worker_interval))
+        yield
+        tasks.cancel_scope.cancel()
+    reloader.engine.dispose()
 
 
 def _require_environment(engine: Engine) -> None:
@@ -106,14 +121,14 @@ def _require_environment(engine: Engine) -> None:
     )
 
 
-def _build(engine: Engine, settings: ServerSettings) -> tuple[Environment, Any]:
+def _build(engine: Engine, registry: PluginRegistry | None, limits: GraphQLSettings) -> tuple[Environment, Any]:
     from xrm.graphql import build_schema
 
-    environment = open_environment(engine, settings.registry)
-    return environment, build_schema(environment)
+    environment = open_environment(engine, registry)
+    return environment, build_schema(environment, settings=limits)
 
 
-def _context_factory():  # type: ignore[no-untyped-def]
+def _context_factory() -> ContextFactory:
     from xrm.graphql import context_for
 
     def factory(environment: Environment, user: uuid.UUID) -> Any:
@@ -130,22 +145,27 @@ def _ide_html() -> str:
 
 def app_from_environ() -> Starlette:
     """The application of a process uvicorn starts itself (``--workers``, ``--reload``)."""
-    logging.basicConfig(level=logging.INFO)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     return create_app(ServerSettings.from_environ())
 
 
 def serve(settings: ServerSettings) -> None:
-    """Serve with uvicorn. One process runs the app built here; several (or auto-reload) each build
-    their own from settings passed through the environment."""
+    """Serve with uvicorn until interrupted. One process runs the app built here; several (or
+    auto-reload) each build their own from the settings passed through the environment."""
     import os
 
     import uvicorn
 
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     if settings.workers <= 1 and not settings.reload:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
         return
+    engine = open_engine(settings.database)
+    try:  # refuse here, once, rather than in every worker process
+        _require_environment(engine)
+    finally:
+        engine.dispose()
     os.environ.update(settings.to_environ())
-    reload_dirs = [str(Path(__file__).resolve().parents[1])] if settings.reload else None
     uvicorn.run(
         "xrm.server.app:app_from_environ",
         factory=True,
@@ -153,5 +173,5 @@ def serve(settings: ServerSettings) -> None:
         port=settings.port,
         workers=None if settings.reload else settings.workers,
         reload=settings.reload,
-        reload_dirs=reload_dirs,
+        reload_dirs=[str(Path(__file__).resolve().parents[1])] if settings.reload else None,
     )

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.exceptions import MissingQueryError
@@ -25,7 +27,15 @@ from xrm.data import Environment
 from xrm.server.auth import authenticate
 from xrm.server.reload import Reloader, Runtime
 
-__all__ = ["GRAPHQL_RESPONSE_JSON", "UNAUTHORIZED", "GraphQLEndpoint", "HttpError", "error_response", "negotiate"]
+__all__ = [
+    "GRAPHQL_RESPONSE_JSON",
+    "UNAUTHORIZED",
+    "ContextFactory",
+    "GraphQLEndpoint",
+    "HttpError",
+    "error_response",
+    "negotiate",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +47,17 @@ ContextFactory = Callable[[Environment, uuid.UUID], Any]
 class HttpError(Exception):
     """A request refused before execution: status, message and extra headers."""
 
-    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str = "BAD_REQUEST",
+        headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.code, self.headers = status, message, code, dict(headers or {})
+        self.extensions = dict(extensions or {})
 
 
 UNAUTHORIZED = HttpError(
@@ -159,22 +177,25 @@ def _response(
 
 
 def error_response(error: HttpError, media: str = JSON) -> Response:
+    """A refusal before execution, as a GraphQL response with one error."""
+    extensions = {"code": error.code, **error.extensions}
     return _response(
-        {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}, error.status, media, error.headers
+        {"errors": [{"message": error.message, "extensions": extensions}]}, error.status, media, error.headers
     )
 
 
 class GraphQLEndpoint:
     """The ``/graphql`` route: authenticates, takes the current schema, executes, answers."""
 
-    def __init__(self, reloader: Reloader, context_factory: ContextFactory, ide_html: str | None) -> None:
+    def __init__(
+        self, reloader: Reloader, context_factory: ContextFactory, ide_html: str | None, *, timeout: float | None = None
+    ) -> None:
         self.reloader = reloader
         self.context_factory = context_factory
         self.ide_html = ide_html
+        self.timeout = timeout
 
     async def handle(self, request: Request) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
         if self._wants_ide(request):
             return HTMLResponse(self.ide_html)
         try:
@@ -182,7 +203,14 @@ class GraphQLEndpoint:
         except HttpError as error:
             return error_response(error)
         body = await request.body() if request.method == "POST" else b""
-        return await run_in_threadpool(self._handle, request, body, media)
+        try:
+            with anyio.fail_after(self.timeout):
+                return await anyio.to_thread.run_sync(self._handle, request, body, media, abandon_on_cancel=True)
+        except TimeoutError:
+            # The worker thread cannot be stopped; it finishes in the background (a write may still
+            # commit), and the client is told now. Cost limits keep such requests rare.
+            log.warning("a GraphQL request ran longer than %ss", self.timeout)
+            return error_response(HttpError(504, f"the request ran longer than {self.timeout:g}s", "TIMEOUT"), media)
 
     def _wants_ide(self, request: Request) -> bool:
         accept = request.headers.get("accept", "")
@@ -228,9 +256,9 @@ class GraphQLEndpoint:
         except (MissingQueryError, CannotGetOperationTypeError) as error:
             raise HttpError(400, _message(error, params)) from None
         except Exception:
-            incident = uuid.uuid4().hex[:12]
-            log.exception("GraphQL request failed (incident %s)", incident)
-            raise HttpError(500, f"internal error (incident {incident})", "INTERNAL") from None
+            error_id = uuid.uuid4().hex
+            log.exception("GraphQL request failed (errorId %s)", error_id)
+            raise HttpError(500, "internal error", "INTERNAL", extensions={"errorId": error_id}) from None
         status = 400 if media == GRAPHQL_RESPONSE_JSON and _is_request_error(result) else 200
         return _response(_payload(result), status, media)
 

@@ -4,9 +4,10 @@ Every install, upgrade and uninstall bumps the metadata version in the database,
 process made it. A :class:`Reloader` reads that version at most once per interval (one indexed
 single-row read), and when it moved, builds a new environment and GraphQL schema and swaps the
 reference to them in one assignment. A request takes the current :class:`Runtime` once, at its
-start, and finishes on it even if a newer one is swapped in meanwhile. Builds are serialized by a
-lock, so one version is built once per process (the cache is keyed by version); nothing else is
-kept between requests, so several processes can share one database.
+start, and finishes on it even if a newer one is swapped in meanwhile; requests arriving during a
+build are served by the old one. One thread builds at a time, so each version is built once per
+process (the cache is keyed by version); nothing else is kept between requests, so several
+processes can share one database.
 """
 
 from __future__ import annotations
@@ -88,9 +89,11 @@ class Reloader:
             return metadata_version(connection)
 
     def refresh(self, *, force: bool = False) -> Runtime:
-        """Check the version if due (or ``force``) and rebuild when it moved; blocking, thread-safe.
+        """Check the version if due (or ``force``) and rebuild when it moved; thread-safe.
 
-        A failed rebuild is logged and the old runtime kept; the next check tries again.
+        While one thread builds, the others keep serving the current runtime instead of waiting
+        (only the very first build is waited for). A failed rebuild is logged and the old runtime
+        kept; the next check tries again.
         """
         if not force and not self.due():
             return self.current
@@ -99,20 +102,27 @@ class Reloader:
         current = self._runtime
         if current is not None and current.version == version:
             return current
-        with self._lock:
-            current = self._runtime
-            if current is not None and current.version == version:
-                return current
-            try:
-                self._runtime = self._rebuild(version)
-            except Exception as error:
-                if current is None:
-                    raise
-                self.last_error = error
-                log.exception(
-                    "rebuilding the schema for metadata version %s failed; still serving %s", version, current.version
-                )
-                return current
+        if not self._lock.acquire(blocking=current is None):
+            return current  # type: ignore[return-value]  # another thread is building
+        try:
+            return self._swap(version)
+        finally:
+            self._lock.release()
+
+    def _swap(self, version: int) -> Runtime:
+        current = self._runtime
+        if current is not None and current.version == version:
+            return current
+        try:
+            self._runtime = self._rebuild(version)
+        except Exception as error:
+            if current is None:
+                raise
+            self.last_error = error
+            log.exception(
+                "rebuilding the schema for metadata version %s failed; still serving %s", version, current.version
+            )
+            return current
         return self._runtime
 
     def _rebuild(self, version: int) -> Runtime:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
+from xrm.graphql.settings import GraphQLSettings
+from xrm.plugin import PluginRegistry
 from xrm.schema import database_url
 
 __all__ = ["ServerSettings"]
@@ -22,8 +23,10 @@ class ServerSettings:
 
     ``version_check_interval``: how often (seconds, at most) a process asks the database for the
     metadata version, to notice installs and upgrades made by other processes.
-    ``graphql``: a ``xrm.graphql.GraphQLSettings`` (limits), or None for its defaults.
+    ``graphql``: the GraphQL limits (None: their defaults), request timeout included.
     ``registry``: the plugin registry (None: entry points and ``module:attribute`` paths).
+    Only ``database``, ``run_worker`` and ``version_check_interval`` reach the processes uvicorn
+    starts itself (``workers`` > 1 or ``reload``); those use default limits and plugins.
     """
 
     database: str = field(default_factory=database_url)
@@ -34,8 +37,8 @@ class ServerSettings:
     run_worker: bool = True
     worker_interval: float = 1.0
     version_check_interval: float = 1.0
-    graphql: Any = None
-    registry: Any = None
+    graphql: GraphQLSettings | None = None
+    registry: PluginRegistry | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database", database_url(self.database))

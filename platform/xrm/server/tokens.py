@@ -15,7 +15,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, RowMapping, insert, or_, select, update
 
 from xrm.data import Environment
 from xrm.errors import NotFoundError
@@ -69,7 +69,8 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _write(engine: Engine):  # type: ignore[no-untyped-def]
+def _write(engine: Engine) -> Connection:
+    """A connection whose transactions take SQLite's write lock at once (writers queue, never fail)."""
     return engine.connect().execution_options(sqlite_begin="IMMEDIATE")
 
 
@@ -127,5 +128,5 @@ def authenticate_token(environment: Environment, token: str) -> uuid.UUID | None
         return connection.execute(query).scalar_one_or_none()
 
 
-def _info(row) -> TokenInfo:  # type: ignore[no-untyped-def]
+def _info(row: RowMapping) -> TokenInfo:
     return TokenInfo(row["id"], row["systemuserid"], row["name"], row["created"], row["revoked"])

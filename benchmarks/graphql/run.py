@@ -1,0 +1,136 @@
+"""GraphQL benchmark: requests per second and p50/p99 over a real HTTP connection to `xrm serve`,
+against hand-written SQL baselines (the floor), plus schema build time and memory.
+
+    .venv/bin/python -m benchmarks.graphql.run [--database URL] [--scale 0.1] [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import uuid
+
+import httpx
+from sqlalchemy import select
+
+from benchmarks.graphql.dataset import Sizes, generate
+from benchmarks.graphql.workloads import workloads
+from benchmarks.pipeline import fresh_database
+from xrm.graphql import build_schema, build_schema_for
+from xrm.plugin import open_environment
+from xrm.schema import open_engine
+from xrm.server.tokens import issue_token
+from xrm.server.users import create_user
+from xrm.solution import SolutionManager
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "xrm", "serve", "--database", url, "--port", str(port), "--no-worker"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("xrm serve did not become ready")
+
+
+def schema_figures(env) -> list[str]:  # type: ignore[no-untyped-def]
+    from xrm.testing import synthetic_model
+
+    lines = []
+    for label, build in (
+        ("installed model", lambda: build_schema(env)),
+        ("synthetic 500 entities x 20 attributes", lambda: build_schema_for(synthetic_model(500, 20))),
+    ):
+        tracemalloc.start()
+        started = time.perf_counter()
+        build()
+        seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        lines.append(f"schema build, {label}: {seconds:.2f} s, peak {peak / 2**20:.0f} MiB")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", help="PostgreSQL URL (default: a SQLite file in a temp folder)")
+    parser.add_argument("--scale", type=float, default=1.0, help="data set size relative to 1k/5k/20k/100k")
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    url = fresh_database(args.database)
+    engine = open_engine(url)
+    SolutionManager(engine).install("case")
+    env = open_environment(engine)
+    started = time.perf_counter()
+    sizes = Sizes().scaled(args.scale)
+    generate(env, sizes)
+    print(f"engine: {engine.dialect.name}; data {sizes} loaded in {time.perf_counter() - started:.0f} s")
+    user = create_user(env, f"bench-{uuid.uuid4().hex[:6]}")
+    token = issue_token(engine, user).token
+    with engine.connect() as connection:
+        case = connection.execute(select(env.table("incident").c.incidentid).limit(1)).scalar_one()
+        account = connection.execute(select(env.table("account").c.accountid).limit(1)).scalar_one()
+    process, base = _serve(url)
+    try:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+            print(f"{'workload':<58} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'floor p50':>10} {'ratio':>6}")
+            for workload in workloads(engine, case, account):
+                for n in range(5):  # warm up
+                    client.post(
+                        "/graphql", json={"query": workload.document, "variables": workload.variables(-n - 1)}
+                    ).raise_for_status()
+                samples, floor = [], []
+                began = time.perf_counter()
+                for n in range(args.requests):
+                    t0 = time.perf_counter()
+                    response = client.post(
+                        "/graphql", json={"query": workload.document, "variables": workload.variables(n)}
+                    )
+                    samples.append(time.perf_counter() - t0)
+                    body = response.json()
+                    if response.status_code != 200 or body.get("errors"):
+                        raise RuntimeError(f"{workload.name}: {body.get('errors')}")
+                elapsed = time.perf_counter() - began
+                for n in range(args.requests):
+                    t0 = time.perf_counter()
+                    workload.baseline(engine, n)
+                    floor.append(time.perf_counter() - t0)
+                p50, p99 = _percentiles(samples)
+                f50, _ = _percentiles(floor)
+                print(
+                    f"{workload.name:<58} {args.requests / elapsed:>8.0f} {p50 * 1000:>8.2f} {p99 * 1000:>8.2f} {f50 * 1000:>10.2f} {p50 / f50:>6.1f}"
+                )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    for line in schema_figures(env):
+        print(line)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
