@@ -238,7 +238,10 @@ def test_a_step_may_run_as_the_system_user(environment, write_solution) -> None:
         seen.append((context.user_id, context.service.user_id))
 
     registry.register("t_who", who)
-    steps = [step("as caller", "t_who", "create", 40), step("as system", "t_who", "create", 40, order=2, run_as_system=True)]
+    steps = [
+        step("as caller", "t_who", "create", 40),
+        step("as system", "t_who", "create", 40, order=2, run_as_system=True),
+    ]
     env = environment(SVC, with_steps(write_solution, steps), registry=registry)
     import uuid
 

@@ -258,14 +258,19 @@ def test_sharing_cascades_and_is_audited(svc_environment) -> None:
     parent, (child_a, child_b), note = _family(service)
     rights = AccessRights.READ | AccessRights.WRITE
     service.grant_access("tsv_parent", parent, reader, rights)
-    shared = {entity: service.shared_principals(entity, rid) for entity, rid in (("tsv_parent", parent), ("tsv_child", child_a), ("tsv_note", note))}
+    shared = {
+        entity: service.shared_principals(entity, rid)
+        for entity, rid in (("tsv_parent", parent), ("tsv_child", child_a), ("tsv_note", note))
+    }
     assert [(s.principal, s.rights) for s in shared["tsv_parent"]] == [(reader, rights)]
     assert [(s.principal, s.rights) for s in shared["tsv_child"]] == [(reader, rights)], "share: cascade"
     assert shared["tsv_note"] == [], "share: none"
     service.modify_access("tsv_parent", parent, reader, AccessRights.READ)
     assert service.shared_principals("tsv_child", child_b)[0].rights == AccessRights.READ
     service.revoke_access("tsv_parent", parent, reader)
-    assert service.shared_principals("tsv_parent", parent) == [] and service.shared_principals("tsv_child", child_b) == []
+    assert (
+        service.shared_principals("tsv_parent", parent) == [] and service.shared_principals("tsv_child", child_b) == []
+    )
     operations = [h.operation for h in service.audit_history("tsv_parent", parent)]
     assert operations.count("share") == 2 and operations.count("unshare") == 1
     with pytest.raises(ValidationError, match="shared with a systemuser or a team"):
@@ -288,7 +293,12 @@ def test_reparent_gives_the_new_parents_owner_inherited_read(svc_environment) ->
 
 
 def test_assign_cascade_all_and_none(environment, write_solution) -> None:
-    manifest = {"name": "asg", "display_name": "Assign", "version": "1.0.0", "publisher": {"name": "T", "prefix": "tas"}}
+    manifest = {
+        "name": "asg",
+        "display_name": "Assign",
+        "version": "1.0.0",
+        "publisher": {"name": "T", "prefix": "tas"},
+    }
     parent = {"logical_name": "tas_parent", "primary_name": "tas_name", "attributes": {"tas_name": {"type": "string"}}}
 
     def child(name: str, assign: str) -> dict:  # type: ignore[type-arg]

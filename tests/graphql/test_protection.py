@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import pytest
-from sqlalchemy import FromClause
+from sqlalchemy import FromClause, exists, func, literal, select, true
 
 DEEP = "{ accounts { nodes { parentaccount { parentaccount { parentaccount { name } } } } } }"  # depth 6
 
@@ -114,3 +115,26 @@ def test_read_predicate_is_the_single_read_hook(graphql_world: Any) -> None:
     assert data["accounts"] == {"totalCount": 1, "nodes": [{"name": "Beta Ltd"}]}
     assert data["incidents"]["nodes"] == [{"title": "acme one", "customer": None}]
     assert data["byCustomer"]["totalCount"] == 0
+
+
+def test_the_database_stops_reads_past_the_request_timeout(graphql_world: Any) -> None:
+    cases = [graphql_world.environment.tables.tables["incident"].alias(f"x{i}") for i in range(3)]
+    product = cases[0].join(cases[1], true()).join(cases[2], true())  # 505^3 rows, no index helps
+    endless = exists(
+        select(literal(1))
+        .select_from(product)
+        .where(func.length(cases[0].c.title + cases[1].c.title + cases[2].c.title) < 0)
+    )
+
+    def slow(entity: str, _table: FromClause) -> Any:
+        return endless if entity == "account" else None
+
+    started = time.monotonic()
+    errors = graphql_world.errors(
+        "{ accounts(first: 1) { totalCount } }",
+        schema=graphql_world.schema_with(request_timeout=0.3),
+        read_predicate=slow,
+    )
+    assert errors[0]["extensions"] == {"code": "TIMEOUT"}
+    assert time.monotonic() - started < 5
+    assert graphql_world.data("{ accounts(first: 1) { totalCount } }")  # the pooled connection is usable again

@@ -181,6 +181,10 @@ def test_saved_view(graphql_world: Any) -> None:
         '{ view(entity: tst_project, name: "Active Projects") { edges { values node { ... on TstProject { tstName } } } } }'
     )["view"]["edges"]
     assert linked and "acct.address1_city" in linked[0]["values"]
+    mine = graphql_world.data('{ view(entity: incident, name: "My Active Cases", first: 1) { totalCount } }')
+    assert mine["view"]["totalCount"] >= 404  # eq_userid: the caller (here the system user) owns them all
+    owned = '{ incidents(filter: {ownerid: {currentUser: true}, title: {eq: "alpha one"}}) { totalCount } }'
+    assert graphql_world.data(owned)["incidents"]["totalCount"] == 1
     errors = graphql_world.errors('{ view(entity: incident, name: "No Such View") { totalCount } }')
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
 

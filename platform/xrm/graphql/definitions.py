@@ -97,19 +97,32 @@ _option_set = _object(
 )
 
 
-def _options(index: SchemaIndex, options: tuple[OptionMetadata, ...]) -> list[dict[str, Any]]:
-    names = index.names.enum_values(options)
+def _options(
+    index: SchemaIndex, options: tuple[OptionMetadata, ...], enum: tuple[OptionMetadata, ...] | None = None
+) -> list[dict[str, Any]]:
+    """Options with their enum value names (computed over ``enum``, the enum's full option list)."""
+    names = index.names.enum_values(enum if enum is not None else options)
     return [
-        {
-            "value": o.value,
-            "label": o.label,
-            "name": names[o.value],
-            "color": o.color,
-            "description": o.description,
-            "state": o.state,
-        }
+        {"value": o.value, "label": o.label, "name": names[o.value], "color": o.color,
+         "description": o.description, "state": o.state}
         for o in options
-    ]
+    ]  # fmt: skip
+
+
+def _states(index: SchemaIndex, entity: CompiledEntity) -> list[dict[str, Any]]:
+    if entity.states is None:
+        return []
+    status = entity.attributes.get("statuscode")
+    states = []
+    for state in entity.states.states:
+        statuses = tuple(
+            OptionMetadata(value=s.value, label=s.label, color=s.color, state=state.value) for s in state.statuses
+        )
+        states.append(
+            {"value": state.value, "name": state.name, "label": state.label, "defaultStatus": state.default_status,
+             "closed": state.is_closed, "statuses": _options(index, statuses, status.options if status else None)}
+        )  # fmt: skip
+    return states
 
 
 def _attribute_dict(index: SchemaIndex, entity: CompiledEntity, attribute: CompiledAttribute) -> dict[str, Any]:
@@ -174,15 +187,6 @@ class _Definitions:
         if entity is None:
             return None
         names, definition = index.names.entity(name), entity.definition
-        states = []
-        if entity.states is not None:
-            for state in entity.states.states:
-                statuses = tuple(
-                    OptionMetadata(value=s.value, label=s.label, color=s.color, state=state.value)
-                    for s in state.statuses
-                )
-                states.append({"value": state.value, "name": state.name, "label": state.label, "defaultStatus": state.default_status,
-                               "closed": state.is_closed, "statuses": _options(index, statuses)})  # fmt: skip
         fields: dict[str, str] = {}
         for (relationship, _reverse), field_name in sorted(names.relations.items()):
             fields.setdefault(relationship, field_name)
@@ -199,7 +203,7 @@ class _Definitions:
             "isActivity": entity.is_activity, "solution": entity.solution, "typeName": names.base,
             "singleField": names.single, "listField": names.list,
             "attributes": [_attribute_dict(index, entity, a) for a in entity.attributes.values()],
-            "states": states, "relationships": relationships,
+            "states": _states(index, entity), "relationships": relationships,
             "keys": [{"name": k.name, "attributes": list(k.metadata.attributes)} for k in entity.keys.values()],
             "forms": [_form_dict(f.metadata) for (e, _), f in model.forms.items() if e == name],  # type: ignore[arg-type]
             "views": [_view_dict(v.metadata) for (e, _), v in model.views.items() if e == name],  # type: ignore[arg-type]

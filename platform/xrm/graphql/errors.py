@@ -4,7 +4,8 @@ Codes:
 
 - from xrm errors, their own ``code``: ``BAD_USER_INPUT`` (with ``extensions.problems``, one
   ``{attribute, field, reason}`` per failing attribute), ``NOT_FOUND``, ``FORBIDDEN``, ``CONFLICT``,
-  ``PLUGIN_ERROR``, ``INVALID_OPERATION``, ``LOOP_DETECTED``, ``BAD_QUERY``, ``SERVICE_UNAVAILABLE``;
+  ``PLUGIN_ERROR``, ``INVALID_OPERATION``, ``LOOP_DETECTED``, ``BAD_QUERY``, ``SERVICE_UNAVAILABLE``,
+  ``TIMEOUT`` (reads stopped at the request timeout);
 - ``GRAPHQL_PARSE_FAILED`` (syntax), ``GRAPHQL_VALIDATION_FAILED`` (the document does not fit
   the schema), ``BAD_USER_INPUT`` (a variable of the wrong type), ``QUERY_TOO_COMPLEX`` (a
   protection limit, see :class:`~xrm.graphql.settings.GraphQLSettings`);

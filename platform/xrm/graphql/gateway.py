@@ -9,35 +9,55 @@ row filters on the root (``where``): each is itself built from compiled queries 
 
 A gateway holds one connection (opened on first use) for the whole resolution of a root field, so
 nested levels read the same snapshot where the database isolation gives one; close it when done.
+With a ``timeout`` the database itself stops the reads once it has passed (PostgreSQL's
+``statement_timeout`` for the gateway's transaction, SQLite's progress handler), so a request the
+server gave up on does not keep working; the error has code ``TIMEOUT``.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, RowMapping, Select, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Executable, FromClause, RowMapping, Select, and_, func, select
+from sqlalchemy.exc import OperationalError
 
 from xrm.data import SYSTEM_USER_ID, Environment
+from xrm.errors import XrmError
 from xrm.query import Aggregate, CompiledQuery, Predicate, QueryContext, QueryExpression, compile_query
 
-__all__ = ["ReadGateway", "Rows"]
+__all__ = ["ReadGateway", "ReadTimeoutError", "Rows"]
 
 Rows = list[RowMapping]
 RANK = "xrm_rank"
+
+
+class ReadTimeoutError(XrmError):
+    """The reads ran past the request timeout and the database stopped them."""
+
+    code = "TIMEOUT"
 
 
 class ReadGateway:
     """Compiles and runs the reads of one root field, acting as ``user_id`` under ``predicate``."""
 
     def __init__(
-        self, environment: Environment, *, user_id: uuid.UUID | None = None, predicate: Predicate | None = None
+        self,
+        environment: Environment,
+        *,
+        user_id: uuid.UUID | None = None,
+        predicate: Predicate | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.environment = environment
         self.user_id = user_id
         self.predicate = predicate
+        self.timeout = timeout
+        self._deadline = time.monotonic() + timeout if timeout else None
         self._connection: Connection | None = None
         # the service acts as the system user when no user is given; so do eq_userid conditions
         self._context = QueryContext(user_id=user_id or SYSTEM_USER_ID, now=environment.clock())
@@ -48,12 +68,41 @@ class ReadGateway:
     def connection(self) -> Connection:
         if self._connection is None:
             self._connection = self.environment.engine.connect()
+            if self._deadline is not None:
+                self._limit(self._connection, self._deadline)
         return self._connection
 
+    @staticmethod
+    def _limit(connection: Connection, deadline: float) -> None:
+        if connection.dialect.name == "postgresql":
+            remaining = max(1, int((deadline - time.monotonic()) * 1000))
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {remaining}")  # ends with the transaction
+        elif connection.dialect.name == "sqlite":
+            raw: Any = connection.connection.driver_connection
+            raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if self._deadline is not None and connection.dialect.name == "sqlite":
+            raw: Any = connection.connection.driver_connection
+            raw.set_progress_handler(None, 0)
+        connection.close()
+
+    @contextmanager
+    def _timed(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as error:
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                raise ReadTimeoutError(f"the reads ran longer than {self.timeout:g}s and were stopped") from error
+            raise
+
+    def execute(self, statement: Executable) -> Rows:
+        """The rows of ``statement`` as mappings (stopped by the database past the deadline)."""
+        with self._timed():
+            return list(self.connection.execute(statement).mappings())
 
     def __enter__(self) -> ReadGateway:
         return self
@@ -95,7 +144,7 @@ class ReadGateway:
     # --- running -------------------------------------------------------------------------------
 
     def rows(self, compiled: CompiledQuery) -> Rows:
-        return list(self.connection.execute(compiled.statement).mappings())
+        return self.execute(compiled.statement)
 
     def read(self, query: QueryExpression, where: Sequence[ColumnElement[bool]] = ()) -> tuple[CompiledQuery, Rows]:
         compiled = self.compile(query, where)
@@ -120,7 +169,7 @@ class ReadGateway:
         rank = func.row_number().over(partition_by=partition_column.element, order_by=order).label(RANK)
         ranked = statement.add_columns(rank).subquery("xrm_ranked")
         outer = select(ranked).where(ranked.c[RANK] <= per_partition).order_by(ranked.c[partition], ranked.c[RANK])
-        return compiled, list(self.connection.execute(outer).mappings())
+        return compiled, self.execute(outer)
 
     def count(self, query: QueryExpression, where: Sequence[ColumnElement[bool]] = ()) -> int:
         """How many rows ``query`` (without paging) matches."""
@@ -130,5 +179,5 @@ class ReadGateway:
             query, columns=None, orders=(), page_size=None, cursor=None, top=None,
             aggregates=(Aggregate("total", "count_column", primary_id),),
         )  # fmt: skip
-        compiled = self.compile(counting, where)
-        return int(self.connection.execute(compiled.statement).scalar_one() or 0)
+        (row,) = self.execute(self.compile(counting, where).statement)
+        return int(row["total"] or 0)

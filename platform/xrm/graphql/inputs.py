@@ -125,17 +125,28 @@ def _value_filter(
     return shared[kind]
 
 
-def _union_input(
-    types: TypeMap, union: str, suffix: str, of: dict[str, GraphQLInputObjectType], one_of: bool
-) -> GraphQLInputObjectType:
+_UNION_INPUTS = {
+    "Filter": ("The record matches the filter of its entity (one entity per key; any key may match).", False),
+    "OrderBy": ("Sort by the attributes of the record's entity (records of other entities sort as nulls).", False),
+    "Reference": ("Exactly one: the entity of the record and its id.", True),
+}
+
+
+def _union_input(types: TypeMap, union: str, suffix: str) -> GraphQLInputObjectType:
+    """``<Union>Filter``, ``<Union>OrderBy`` or the oneOf ``<Union>Reference``: one field per target."""
     name = union + suffix
     if name not in types.shared:
         targets = types.index.unions[union]
+        per_target = {"Filter": types.filters, "OrderBy": types.orders}.get(suffix)
+        description, one_of = _UNION_INPUTS[suffix]
         types.shared[name] = GraphQLInputObjectType(
             name,
-            lambda: {camel(target): GraphQLInputField(of[target] if of else UUIDScalar) for target in targets},
+            lambda: {
+                camel(target): GraphQLInputField(per_target[target] if per_target is not None else UUIDScalar)
+                for target in targets
+            },
             is_one_of=one_of,
-            description=f"One of: {', '.join(targets)}.",
+            description=description,
         )
     return types.shared[name]  # type: ignore[return-value]
 
@@ -161,7 +172,7 @@ def _filter_fields(
             target = names.polymorphic_targets(attribute)[0]
             fields[field_name] = GraphQLInputField(types.filters[target], description="The related record matches.")
         else:
-            fields[field_name] = GraphQLInputField(_union_input(types, union, "Filter", types.filters, False))
+            fields[field_name] = GraphQLInputField(_union_input(types, union, "Filter"))
     for field_name, link in sorted(binding.relations.items()):
         fields[field_name] = GraphQLInputField(types.list_filters[link.child])
     return fields
@@ -179,7 +190,7 @@ def _order_fields(types: TypeMap, binding: EntityBinding) -> dict[str, GraphQLIn
         if union is None:
             fields[field_name] = GraphQLInputField(types.orders[names.polymorphic_targets(attribute)[0]])
         else:
-            fields[field_name] = GraphQLInputField(_union_input(types, union, "OrderBy", types.orders, False))
+            fields[field_name] = GraphQLInputField(_union_input(types, union, "OrderBy"))
     return fields
 
 
@@ -201,7 +212,7 @@ def _write_fields(types: TypeMap, binding: EntityBinding, *, creating: bool) -> 
             continue
         union = names.union(attribute) if attribute.is_polymorphic else None
         if union is not None:
-            field_type: GraphQLInputType = _union_input(types, union, "Reference", {}, True)
+            field_type: GraphQLInputType = _union_input(types, union, "Reference")
         elif attribute.targets or attribute.name == entity.primary_id:
             field_type = UUIDScalar
         else:

@@ -21,7 +21,7 @@ from xrm.graphql.errors import InputError
 from xrm.graphql.settings import GraphQLSettings
 from xrm.query import CompiledQuery, OrderExpression, QueryExpression
 
-__all__ = ["Paging", "paging_of", "with_tiebreaker", "reverse_orders", "retarget_cursor", "page_info"]
+__all__ = ["Orderings", "Paging", "paging_of", "with_tiebreaker", "reverse_orders", "retarget_cursor", "page_info"]
 
 
 @dataclass(frozen=True)

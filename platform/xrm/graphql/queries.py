@@ -56,7 +56,12 @@ class Reads:
     def loader(self, info: GraphQLResolveInfo) -> Iterator[tuple[Loader, Planner]]:
         """A loader over a fresh gateway for the caller of ``info``, closed afterwards."""
         context: GraphQLContext = info.context
-        gateway = ReadGateway(context.environment, user_id=context.user_id, predicate=context.read_predicate)
+        gateway = ReadGateway(
+            context.environment,
+            user_id=context.user_id,
+            predicate=context.read_predicate,
+            timeout=self.index.settings.request_timeout,
+        )
         try:
             yield Loader(self.index, gateway, self.calculators), Planner(self.index, info)
         finally:

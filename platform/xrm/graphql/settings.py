@@ -26,7 +26,8 @@ class GraphQLSettings:
     - ``max_page_size``: the largest ``first``/``last`` (at most 5000, Dataverse's limit).
     - ``introspection``: when False, ``__schema``/``__type`` are refused and error messages
       carry no "did you mean" suggestions.
-    - ``request_timeout``: seconds the server lets one request run (enforced by the server).
+    - ``request_timeout``: seconds one request may run: the server stops waiting, and the read
+      gateway has the database stop each root field's reads past it (code ``TIMEOUT``).
     """
 
     max_depth: int = 15
