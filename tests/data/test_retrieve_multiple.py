@@ -83,3 +83,10 @@ def test_aggregate_by_parent(svc_environment) -> None:
     )
     rows = service.retrieve_multiple(query)
     assert [(r["p"], r["n"], Decimal(str(r["total"]))) for r in rows] == [("a", 1, 1), ("b", 2, 3), ("c", 3, 6)]
+
+
+def test_a_plain_count_counts_every_row(svc_environment) -> None:
+    service = svc_environment.service()
+    seed(service)
+    (row,) = service.retrieve_multiple(QueryExpression("tsv_child", aggregates=(Aggregate("n", "count"),)))
+    assert row["n"] == 6

@@ -152,5 +152,5 @@ def grouped_subquery(
     for index, (aggregate, argument) in enumerate(zip(query.aggregates, arguments, strict=True)):
         column = None if argument is None else rows.c[f"a{index}"]
         outputs.append(_aggregate(aggregate.function, column).label(aggregate.alias))
-    grouped = select(*outputs).group_by(*(rows.c[f"g{index}"] for index in range(len(keys))))
+    grouped = select(*outputs).select_from(rows).group_by(*(rows.c[f"g{index}"] for index in range(len(keys))))
     return grouped.subquery("xrm_grouped"), [group.alias for group in query.group_by]
