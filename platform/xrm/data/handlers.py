@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from xrm.data import audit, rollup
+from xrm.data.actions import action_outputs, action_parameters
 from xrm.data.context import MAX_DEPTH, ExecutionContext
 from xrm.data.entity import Entity, EntityReference
 from xrm.data.environment import SYSTEM_USER_ID, Environment
@@ -53,7 +54,7 @@ from xrm.errors import (
     ValidationError,
     XrmError,
 )
-from xrm.metadata import CompiledEntity, CompiledRelationship
+from xrm.metadata import ActionMetadata, CompiledEntity, CompiledRelationship
 from xrm.metadata.components import Stage, StepMode
 from xrm.metadata.entity import CascadeType, DeleteBehavior
 
@@ -458,11 +459,19 @@ class MessageHandlers:
         return self._run(context, core)
 
     def _action(self, request: ExecuteActionRequest) -> Response:
+        declared = self.env.model.actions.get(request.action)
+        action = declared.metadata if declared and isinstance(declared.metadata, ActionMetadata) else None
+        parameters = request.parameters
+        if action is not None:
+            parameters = action_parameters(action, parameters, request.target)
         entity = request.target.logical_name if request.target else None
         if not self.env.pipeline.has_steps(request.action, entity):
             raise NotFoundError(f"no action '{request.action}' is registered" + (f" for {entity}" if entity else ""))
-        context = self._context(request.action, entity, request.target, **request.parameters)
-        return self._run(context, lambda ctx: Response())
+        context = self._context(request.action, entity, request.target, **parameters)
+        response = self._run(context, lambda ctx: Response())
+        if action is not None:
+            response.results = action_outputs(action, response.results)
+        return response
 
     def _retrieve_multiple(self, request: RetrieveMultipleRequest) -> Response:
         from xrm.data.reading import retrieve_multiple

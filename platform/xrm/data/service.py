@@ -147,7 +147,11 @@ class OrganizationService:
     def execute_action(
         self, action: str, parameters: dict[str, Any] | None = None, target: EntityReference | None = None
     ) -> dict[str, Any]:
-        """Run a custom action registered by a solution; returns its output parameters."""
+        """Run a custom action registered by a solution; returns its output parameters.
+
+        A declared action (``actions/<name>.yaml``) checks and converts ``parameters``, needs a
+        ``target`` exactly when it is bound, and returns only its declared outputs.
+        """
         return self.execute(ExecuteActionRequest(action, dict(parameters or {}), target)).results
 
     def execute_multiple(

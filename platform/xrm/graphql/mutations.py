@@ -4,7 +4,8 @@ Per entity: ``create<Type>(input)``, ``update<Type>(id, input, expectedVersion)`
 ``delete<Type>(id)``. For any entity: ``assign``, ``setState``, ``associate``, ``disassociate``,
 ``merge``, ``grantAccess``/``modifyAccess``/``revokeAccess``, ``executeMultiple`` (see
 :mod:`xrm.graphql.batch`) and ``executeAction(name, target, parameters)``: the generic door to the
-custom actions solutions register (actions declare no input or output types, so both are JSON).
+custom actions solutions register (untyped: both are JSON). Actions a solution declares also get a
+typed mutation of their own (see :mod:`xrm.graphql.actions`).
 
 Mutations that change a record return it, read back through the read gateway with the
 selection's look-ahead (null if the caller may not read it); errors carry their codes (see
@@ -34,6 +35,7 @@ from graphql import (
 )
 from xrm.data import Entity, EntityReference
 from xrm.data.sharing import AccessRights
+from xrm.graphql.actions import action_mutations
 from xrm.graphql.batch import json_values, reference, request_input, result_type, to_request, to_result
 from xrm.graphql.bindings import EntityBinding
 from xrm.graphql.errors import InputError
@@ -248,4 +250,5 @@ def mutation_fields(types: TypeMap, reads: Reads, entity_names: GraphQLEnumType)
     fields = _generic_mutations(reads, entity_names)
     for _, binding in sorted(types.index.entities.items()):
         fields.update(_entity_mutations(types, reads, binding))
+    fields.update(action_mutations(types.index))
     return fields

@@ -24,6 +24,9 @@ Rules (applied once per model, in sorted order of logical names, so the result i
   solution does not rename the unions of another.
 - Root fields: camelCase entity (``incident``), its plural (``incidents``), ``incidentsAggregate``;
   mutations ``create<Type>``, ``update<Type>``, ``delete<Type>``.
+- Declared custom actions (named after every entity, so an action never renames one): the mutation
+  is the camelCase action name (``tst_escalate`` -> ``tstEscalate``), its types ``<Action>Input``
+  and ``<Action>Result``; parameter and output fields are camelCase.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ __all__ = [
     "RESERVED_QUERY_FIELDS",
     "RESERVED_MUTATION_FIELDS",
     "EntityNames",
+    "ActionNames",
     "NameConverter",
     "camel",
     "pascal",
@@ -158,6 +162,17 @@ class EntityNames:
         return self.base + suffix
 
 
+@dataclass
+class ActionNames:
+    """The GraphQL names of one declared custom action."""
+
+    mutation: str
+    input: str
+    result: str
+    parameters: dict[str, str] = field(default_factory=dict)  # parameter -> input field
+    outputs: dict[str, str] = field(default_factory=dict)  # output -> result field
+
+
 def _union_name(attribute: CompiledAttribute, targets: tuple[str, ...]) -> str:
     """Stable as solutions come and go: by the kind of lookup, or by its few targets."""
     meta = attribute.metadata
@@ -207,6 +222,19 @@ class NameConverter:
         for name in sorted(model.entities):
             for verb in ("create", "update", "delete"):
                 self.mutations[(verb, name)] = _claim(self._mutation, verb + self.entities[name].base)
+        self.actions: dict[str, ActionNames] = {}
+        for name in sorted(model.actions):
+            self.actions[name] = self._name_action(name)
+
+    def _name_action(self, name: str) -> ActionNames:
+        metadata = self.model.actions[name].metadata
+        base = _claim_group(self._types, pascal(name), ("Input", "Result"))
+        names = ActionNames(_claim(self._mutation, camel(name)), base + "Input", base + "Result")
+        for section, fields in (("parameters", names.parameters), ("outputs", names.outputs)):
+            taken: set[str] = set()
+            for item in sorted(getattr(metadata, section)):
+                fields[item] = _claim(taken, camel(item))
+        return names
 
     # --- entities ------------------------------------------------------------------------------
 

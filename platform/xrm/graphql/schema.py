@@ -82,7 +82,10 @@ class XrmSchema(strawberry.Schema):
 
     def _field_of(self, entity: str, attribute: str) -> str | None:
         binding = self.index.entities.get(entity)
-        return binding.field_of.get(attribute) if binding is not None else None
+        if binding is not None:
+            return binding.field_of.get(attribute)
+        action = self.index.names.actions.get(entity)  # a declared action's parameters
+        return action.parameters.get(attribute) if action is not None else None
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         request_id = getattr(getattr(execution_context, "context", None), "request_id", None)

@@ -7,6 +7,8 @@ from xrm.metadata.attributes import (
 )
 from xrm.metadata.compiler import SYSTEM_SOLUTION, compile_model, order_solutions
 from xrm.metadata.components import (
+    ActionMetadata,
+    ActionParameterMetadata,
     FormMetadata,
     OptionSetMetadata,
     PluginStepMetadata,
@@ -35,6 +37,8 @@ from xrm.metadata.model import (
 from xrm.metadata.solution import SolutionDefinition, SolutionManifest, parse_version, version_satisfies
 
 __all__ = [
+    "ActionMetadata",
+    "ActionParameterMetadata",
     "AttributeMetadata",
     "CascadeConfiguration",
     "CompiledAttribute",

@@ -197,6 +197,8 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
             _add_implicit_relationships(model, added, name)
     _add_implicit_relationships(model, flagged, name)
 
+    for action in definition.actions:
+        needs_prefix("actions", action.name, ("name",), action.name)
     issues.extend(_register_components(model, definition))
 
     # Validate even when applying found problems (a missing prefix, a reserved name), so one run
@@ -206,13 +208,14 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
 
 
 def _register_components(model: Model, definition: SolutionDefinition) -> list[MetadataIssue]:
-    """Forms and views (keyed by entity and name), roles and plugin steps (by name)."""
+    """Forms and views (keyed by entity and name), roles, plugin steps and actions (by name)."""
     issues: list[MetadataIssue] = []
     kinds: list[tuple[str, dict[Any, CompiledComponent], list[tuple[Any, Any]]]] = [
         ("forms", model.forms, [((f.entity, f.name), f) for f in definition.forms]),
         ("views", model.views, [((v.entity, v.name), v) for v in definition.views]),
         ("roles", model.roles, [(r.name, r) for r in definition.roles]),
         ("steps", model.steps, [(s.name, s) for s in definition.steps]),
+        ("actions", model.actions, [(a.name, a) for a in definition.actions]),
     ]
     for kind, registry, items in kinds:
         for key, component in items:

@@ -1,4 +1,4 @@
-"""Option sets, forms, views, security roles and plugin steps."""
+"""Option sets, forms, views, security roles, plugin steps and custom actions."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ __all__ = [
     "StepImageMetadata",
     "PluginStepMetadata",
     "PluginStepsMetadata",
+    "ActionParameterType",
+    "ActionParameterMetadata",
+    "ActionMetadata",
 ]
 
 
@@ -351,3 +354,40 @@ class PluginStepsMetadata(MetadataModel):
     """The contents of a solution's ``plugins.yaml``."""
 
     steps: tuple[PluginStepMetadata, ...] = ()
+
+
+# --- custom actions ----------------------------------------------------------------------------
+
+ActionParameterType = Literal[
+    "string", "integer", "decimal", "float", "boolean", "datetime", "uuid", "reference", "json"
+]
+
+
+class ActionParameterMetadata(MetadataModel):
+    """A typed request parameter or response property of a custom action."""
+
+    type: ActionParameterType
+    entity: LogicalName | None = Field(default=None, description="the entity a reference points to")
+    required: bool = False
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _entity_for_references(self) -> ActionParameterMetadata:
+        if self.type == "reference" and self.entity is None:
+            raise ValueError("a reference needs 'entity'")
+        if self.type != "reference" and self.entity is not None:
+            raise ValueError("'entity' applies to references only")
+        return self
+
+
+class ActionMetadata(MetadataModel):
+    """A custom action (Dataverse's Custom API): typed parameters and outputs; plugin steps on the
+    message of the same name do the work. With ``entity`` it is bound to records of that entity."""
+
+    name: LogicalName
+    id: uuid.UUID | None = None
+    display_name: str | None = None
+    description: str | None = None
+    entity: LogicalName | None = Field(default=None, description="bound: the caller passes a record of it")
+    parameters: dict[LogicalName, ActionParameterMetadata] = Field(default_factory=dict)
+    outputs: dict[LogicalName, ActionParameterMetadata] = Field(default_factory=dict)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from xrm.metadata._base import NAME_PATTERN
 from xrm.metadata.components import (
+    ActionMetadata,
     FormMetadata,
     OptionSetMetadata,
     PluginStepsMetadata,
@@ -35,6 +36,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "form": FormMetadata,
     "view": ViewMetadata,
     "role": RoleMetadata,
+    "action": ActionMetadata,
     "plugins": PluginStepsMetadata,
 }
 
@@ -45,6 +47,7 @@ _FOLDER_KINDS = {
     "forms": "form",
     "views": "view",
     "roles": "role",
+    "actions": "action",
 }
 _FILE_KINDS = {"solution.yaml": "solution", "plugins.yaml": "plugins"}
 

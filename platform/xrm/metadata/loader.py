@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from xrm.errors import MetadataError, MetadataIssue
 from xrm.metadata.components import (
+    ActionMetadata,
     FormMetadata,
     OptionSetMetadata,
     PluginStepsMetadata,
@@ -29,6 +30,7 @@ COMPONENT_FOLDERS: dict[str, type[BaseModel]] = {
     "forms": FormMetadata,
     "views": ViewMetadata,
     "roles": RoleMetadata,
+    "actions": ActionMetadata,
 }
 _IGNORED = {"data", "README.md", "tests", "__pycache__"}
 
@@ -156,6 +158,7 @@ def read_solution(path: Path | str) -> tuple[SolutionDefinition | None, list[Met
         forms=tuple(components["forms"]),
         views=tuple(components["views"]),
         roles=tuple(components["roles"]),
+        actions=tuple(components["actions"]),
         steps=steps,
         path=root,
         origins=origins,

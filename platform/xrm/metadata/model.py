@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from xrm.errors import XrmError
 from xrm.metadata.attributes import AttributeMetadata, OptionMetadata
-from xrm.metadata.components import FormMetadata, PluginStepMetadata, RoleMetadata, ViewMetadata
+from xrm.metadata.components import ActionMetadata, FormMetadata, PluginStepMetadata, RoleMetadata, ViewMetadata
 from xrm.metadata.entity import (
     ActivityRollup,
     AlternateKeyMetadata,
@@ -110,12 +110,12 @@ class CompiledOptionSet:
 
 @dataclass(frozen=True)
 class CompiledComponent:
-    """A form, view, role or plugin step with its owner and stable id."""
+    """A form, view, role, plugin step or custom action with its owner and stable id."""
 
     name: str
     id: uuid.UUID
     solution: str
-    metadata: FormMetadata | ViewMetadata | RoleMetadata | PluginStepMetadata
+    metadata: FormMetadata | ViewMetadata | RoleMetadata | PluginStepMetadata | ActionMetadata
 
 
 @dataclass
@@ -171,6 +171,7 @@ class Model:
     views: dict[tuple[str, str], CompiledComponent] = field(default_factory=dict)
     roles: dict[str, CompiledComponent] = field(default_factory=dict)
     steps: dict[str, CompiledComponent] = field(default_factory=dict)
+    actions: dict[str, CompiledComponent] = field(default_factory=dict)
 
     def entity(self, name: str) -> CompiledEntity:
         try:

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel
 
 from xrm.metadata.components import (
+    ActionMetadata,
     FormMetadata,
     OptionSetMetadata,
     PluginStepMetadata,
@@ -28,6 +29,7 @@ _KINDS: dict[str, type[BaseModel]] = {
     "views": ViewMetadata,
     "roles": RoleMetadata,
     "steps": PluginStepMetadata,
+    "actions": ActionMetadata,
 }
 
 
@@ -70,7 +72,7 @@ def write_solution_folder(definition: SolutionDefinition, folder: Path) -> list[
     """Write a solution as a folder that :func:`load_solution` reads back to an equal definition."""
     written = [folder / MANIFEST_FILE]
     _write(written[0], dump_component(definition.manifest))
-    for kind in ("entities", "optionsets", "forms", "views", "roles"):
+    for kind in ("entities", "optionsets", "forms", "views", "roles", "actions"):
         for item in getattr(definition, kind):
             name = item.logical_name if kind == "entities" else item.name
             prefix = f"{item.entity}_" if kind in ("forms", "views") else ""

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 
 from xrm.metadata._base import LogicalName, MetadataModel
 from xrm.metadata.components import (
+    ActionMetadata,
     FormMetadata,
     OptionSetMetadata,
     PluginStepMetadata,
@@ -122,6 +123,7 @@ class SolutionDefinition:
     views: tuple[ViewMetadata, ...] = ()
     roles: tuple[RoleMetadata, ...] = ()
     steps: tuple[PluginStepMetadata, ...] = ()
+    actions: tuple[ActionMetadata, ...] = ()
     path: Path | None = field(default=None, compare=False)
     # Where each component came from, for error messages: (kind, name) -> locator.
     origins: dict[tuple[str, str], Locator] = field(default_factory=dict, compare=False)

@@ -7,7 +7,14 @@ from collections.abc import Iterable
 
 from xrm.errors import MetadataIssue
 from xrm.metadata.autonumber import parse_format
-from xrm.metadata.components import FilterMetadata, FormMetadata, LinkEntityMetadata, RoleMetadata, ViewMetadata
+from xrm.metadata.components import (
+    ActionMetadata,
+    FilterMetadata,
+    FormMetadata,
+    LinkEntityMetadata,
+    RoleMetadata,
+    ViewMetadata,
+)
 from xrm.metadata.entity import MAX_ALTERNATE_KEYS
 from xrm.metadata.expressions import (
     ExpressionError,
@@ -48,6 +55,8 @@ def validate_layer(model: Model, definition: SolutionDefinition) -> list[Metadat
     issues += _check_defaults(model, definition)
     for role in definition.roles:
         issues += _check_role(model, role, definition.locate("roles", role.name))
+    for action in definition.actions:
+        issues += _check_action(model, action, definition.locate("actions", action.name))
     for step in definition.steps:
         locator = definition.locate("steps", step.name)
         if step.entity is not None:
@@ -66,6 +75,20 @@ def validate_layer(model: Model, definition: SolutionDefinition) -> list[Metadat
                         issues.append(
                             locator.issue(("images", i, "attributes", j), f"'{step.entity}' has no attribute '{attr}'")
                         )
+    return issues
+
+
+def _check_action(model: Model, action: ActionMetadata, locator: Locator) -> list[MetadataIssue]:
+    """The action's own references; whether a plugin step implements it is checked when it runs."""
+    issues: list[MetadataIssue] = []
+    if action.name in STANDARD_MESSAGES:
+        issues.append(locator.issue(("name",), f"'{action.name}' is a standard message"))
+    if action.entity is not None and action.entity not in model.entities:
+        issues.append(locator.issue(("entity",), f"unknown entity '{action.entity}'"))
+    for section in ("parameters", "outputs"):
+        for name, parameter in getattr(action, section).items():
+            if parameter.entity is not None and parameter.entity not in model.entities:
+                issues.append(locator.issue((section, name, "entity"), f"unknown entity '{parameter.entity}'"))
     return issues
 
 
