@@ -87,3 +87,23 @@ def test_good_values_of_every_type_round_trip(alltypes) -> None:
             got = Decimal(str(got))
         assert got == value, (name, got, value)
     assert record["tst_label"] == "Project (A)", "calculated through the account lookup"
+
+
+def test_multichoice_contain_values(alltypes) -> None:
+    from xrm.query import ConditionExpression, FilterExpression, OrderExpression
+
+    service = alltypes.service()
+    for name, tags in (("one-three", [1, 3]), ("two", [2]), ("none", None), ("empty", [])):
+        service.create(Entity("tst_project", tst_name=name, tst_tags=tags))
+
+    def names(operator: str, *values: int) -> list[str]:
+        criteria = FilterExpression(conditions=(ConditionExpression("tst_tags", operator, values),))
+        query = QueryExpression(
+            "tst_project", columns=("tst_name",), criteria=criteria, orders=(OrderExpression("tst_name"),)
+        )
+        return [row["tst_name"] for row in service.retrieve_multiple(query)]
+
+    assert names("contain_values", 1) == ["one-three"]
+    assert names("contain_values", 3) == ["one-three"]
+    assert names("contain_values", 2, 3) == ["one-three", "two"]
+    assert names("not_contain_values", 1) == ["empty", "none", "two"]

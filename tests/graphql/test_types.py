@@ -94,10 +94,18 @@ def test_enum_and_multichoice_filters(graphql_world: Any) -> None:
             a: tstProjects(filter: {tstPriority: {in: [HIGH, MEDIUM]}, tstRegions: {isNull: false}}) { nodes { tstName } }
             b: tstProjects(filter: {tstTags: {isNull: true}, tstCode: {in: ["APL", "GEM"]}}) { nodes { tstName } }
             c: tstProjects(filter: {tstStartdate: {onOrAfter: "2024-01-15"}, tstDeadline: {nextXDays: 3650}}) { totalCount }
-            d: tstProjects(filter: {tstProjectid: {eqOrUnder: $apollo}}, orderBy: [{tstName: ASC}]) { nodes { tstName } } }""",
+            d: tstProjects(filter: {tstProjectid: {eqOrUnder: $apollo}}, orderBy: [{tstName: ASC}]) { nodes { tstName } }
+            e: tstProjects(filter: {tstTags: {containValues: [STRATEGIC]}}) { nodes { tstName } }
+            f: tstProjects(filter: {tstTags: {notContainValues: [INTERNAL]}, tstCode: {in: ["APL", "GEM"]}}) { nodes { tstName } }
+            g: tstProjects(filter: {tstTags: {containValues: [BILLABLE]}}) { totalCount }
+            h: tstProjects(filter: {tstRegions: {containValues: [ASIA_PACIFIC, EUROPE]}}) { nodes { tstName } } }""",
         {"apollo": str(graphql_world.sample.projects["Apollo"])},
     )
     assert data["a"]["nodes"] == [{"tstName": "Apollo"}]
     assert data["b"]["nodes"] == [{"tstName": "Gemini"}]
     assert data["c"]["totalCount"] == 1
     assert data["d"]["nodes"] == [{"tstName": "Apollo"}, {"tstName": "Gemini"}]
+    assert data["e"]["nodes"] == [{"tstName": "Apollo"}], "contains one of the values"
+    assert data["f"]["nodes"] == [{"tstName": "Gemini"}], "none of the values (an empty selection included)"
+    assert data["g"]["totalCount"] == 0
+    assert data["h"]["nodes"] == [{"tstName": "Apollo"}]

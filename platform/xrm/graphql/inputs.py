@@ -45,6 +45,7 @@ FILTER_OPERATORS: dict[str, tuple[str, str]] = {
     "onOrBefore": ("on_or_before", "one"), "lastXDays": ("last_x_days", "one"),
     "nextXDays": ("next_x_days", "one"), "under": ("under", "one"), "eqOrUnder": ("eq_or_under", "one"),
     "above": ("above", "one"), "eqOrAbove": ("eq_or_above", "one"), "currentUser": ("eq_userid", "flag"),
+    "containValues": ("contain_values", "list"), "notContainValues": ("not_contain_values", "list"),
 }  # fmt: skip
 _EQUALITY = ("eq", "ne", "in", "notIn", "isNull")
 _ORDERED = (*_EQUALITY, "lt", "le", "gt", "ge", "between")
@@ -112,7 +113,7 @@ def _value_filter(
         enum = types.enum(entity, attribute)
         key = enum.name + ("ListFilter" if kind == "multichoice" else "Filter")
         if key not in types.shared:
-            operators = ("isNull",) if kind == "multichoice" else _EQUALITY
+            operators = ("isNull", "containValues", "notContainValues") if kind == "multichoice" else _EQUALITY
             types.shared[key] = _operator_filter(key, enum, operators, f"Filter on {enum.name} values.")
         return types.shared[key]  # type: ignore[return-value]
     if attribute.name == entity.primary_id:

@@ -169,6 +169,8 @@ class ConditionOperator(str, Enum):
     EQ_OR_UNDER = "eq_or_under"
     ABOVE = "above"
     EQ_OR_ABOVE = "eq_or_above"
+    CONTAIN_VALUES = "contain_values"
+    NOT_CONTAIN_VALUES = "not_contain_values"
 
 
 _NO_VALUE = {
@@ -178,7 +180,12 @@ _NO_VALUE = {
     ConditionOperator.NE_USERID,
     ConditionOperator.EQ_BUSINESSID,
 }
-_LIST_VALUE = {ConditionOperator.IN, ConditionOperator.NOT_IN}
+_LIST_VALUE = {
+    ConditionOperator.IN,
+    ConditionOperator.NOT_IN,
+    ConditionOperator.CONTAIN_VALUES,
+    ConditionOperator.NOT_CONTAIN_VALUES,
+}
 
 
 class ConditionMetadata(MetadataModel):

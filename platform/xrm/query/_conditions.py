@@ -71,11 +71,15 @@ _ALLOWED_KINDS: dict[Op, set[str]] = {
     Op.EQ_OR_UNDER: {"uuid"},
     Op.ABOVE: {"uuid"},
     Op.EQ_OR_ABOVE: {"uuid"},
+    Op.CONTAIN_VALUES: {"multichoice"},
+    Op.NOT_CONTAIN_VALUES: {"multichoice"},
 }
 _NO_VALUE = {Op.NULL, Op.NOT_NULL, Op.EQ_USERID, Op.NE_USERID, Op.EQ_BUSINESSID}
-_LISTS = {Op.IN, Op.NOT_IN}
+_LISTS = {Op.IN, Op.NOT_IN, Op.CONTAIN_VALUES, Op.NOT_CONTAIN_VALUES}
 _DAY_COUNTS = {Op.LAST_X_DAYS, Op.NEXT_X_DAYS}
 _RAW_VALUES = _DAY_COUNTS | {
+    Op.CONTAIN_VALUES,
+    Op.NOT_CONTAIN_VALUES,
     Op.ON_OR_AFTER,
     Op.ON_OR_BEFORE,
     Op.UNDER,
@@ -132,6 +136,8 @@ class ConditionCompiler:
             return _SIMPLE[op](column, values)
         if op in (Op.NULL, Op.NOT_NULL):
             return _null(field, column, op is Op.NULL)
+        if op in (Op.CONTAIN_VALUES, Op.NOT_CONTAIN_VALUES):
+            return _contains(field, column, values, op is Op.CONTAIN_VALUES)
         if op in _HIERARCHY:
             return self._hierarchy(field, op, values[0])
         if op in (Op.EQ_USERID, Op.NE_USERID, Op.EQ_BUSINESSID):
@@ -236,6 +242,26 @@ def _checked_values(field: Field, op: Op, values: tuple[Any, ...]) -> tuple[Any,
     if op in _RAW_VALUES:
         return values
     return tuple(coerce_value(field, value) for value in values)
+
+
+def _contains(field: Field, column: ColumnElement[Any], values: Sequence[Any], contains: bool) -> Clause:
+    """Multi-choice values are stored as the platform writes them: a sorted JSON list of whole
+    numbers, ``[1, 3]``. A value is present when it stands alone, first, inside or last, which
+    LIKE on the stored text matches exactly on every engine (``1`` never matches ``10``)."""
+    text = cast(column, Text)
+    present = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise QueryError(f"{field.label}: option values are whole numbers, got {value!r}")
+        number = value
+        present += [
+            text == f"[{number}]",
+            text.like(f"[{number}, %"),
+            text.like(f"%, {number}, %"),
+            text.like(f"%, {number}]"),
+        ]
+    clause = or_(*present)
+    return clause if contains else or_(column.is_(None), ~clause)
 
 
 def _null(field: Field, column: ColumnElement[Any], is_null: bool) -> Clause:
