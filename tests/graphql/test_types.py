@@ -95,10 +95,11 @@ def test_enum_and_multichoice_filters(graphql_world: Any) -> None:
             b: tstProjects(filter: {tstTags: {isNull: true}, tstCode: {in: ["APL", "GEM"]}}) { nodes { tstName } }
             c: tstProjects(filter: {tstStartdate: {onOrAfter: "2024-01-15"}, tstDeadline: {nextXDays: 3650}}) { totalCount }
             d: tstProjects(filter: {tstProjectid: {eqOrUnder: $apollo}}, orderBy: [{tstName: ASC}]) { nodes { tstName } }
-            e: tstProjects(filter: {tstTags: {containValues: [STRATEGIC]}}) { nodes { tstName } }
+            e: tstProjects(filter: {tstTags: {containValues: [STRATEGIC]}, tstCode: {in: ["APL", "GEM"]}}) { nodes { tstName } }
             f: tstProjects(filter: {tstTags: {notContainValues: [INTERNAL]}, tstCode: {in: ["APL", "GEM"]}}) { nodes { tstName } }
-            g: tstProjects(filter: {tstTags: {containValues: [BILLABLE]}}) { totalCount }
-            h: tstProjects(filter: {tstRegions: {containValues: [ASIA_PACIFIC, EUROPE]}}) { nodes { tstName } } }""",
+            g: tstProjects(filter: {tstTags: {containValues: [BILLABLE]}, tstCode: {in: ["APL", "GEM"]}}) { totalCount }
+            h: tstProjects(filter: {tstRegions: {containValues: [ASIA_PACIFIC, EUROPE]}, tstCode: {in: ["APL", "GEM"]}}) {
+              nodes { tstName } } }""",
         {"apollo": str(graphql_world.sample.projects["Apollo"])},
     )
     assert data["a"]["nodes"] == [{"tstName": "Apollo"}]

@@ -9,30 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from xrm.data.entity import EntityReference
+from xrm.data.validation import InvalidValue, parse_number
 from xrm.errors import AttributeProblem, PluginExecutionError, ValidationError
 from xrm.metadata import ActionMetadata, ActionParameterMetadata
 
 __all__ = ["action_parameters", "action_outputs"]
-
-
-class _Invalid(Exception):
-    pass
-
-
-def _decimal(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-        raise _Invalid(f"expected a number, got {type(value).__name__}")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise _Invalid(f"'{value}' is not a number") from None
-    if not number.is_finite():
-        raise _Invalid("must be a finite number")
-    return number
 
 
 def _datetime(value: Any) -> dt.datetime:
@@ -40,9 +24,9 @@ def _datetime(value: Any) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
-            raise _Invalid(f"'{value}' is not an ISO date-time") from None
+            raise InvalidValue(f"'{value}' is not an ISO date-time") from None
     if not isinstance(value, dt.datetime):
-        raise _Invalid(f"expected a date-time, got {type(value).__name__}")
+        raise InvalidValue(f"expected a date-time, got {type(value).__name__}")
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
@@ -50,24 +34,24 @@ def _uuid(value: Any) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     if not isinstance(value, str):
-        raise _Invalid(f"expected a UUID, got {type(value).__name__}")
+        raise InvalidValue(f"expected a UUID, got {type(value).__name__}")
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise _Invalid(f"'{value}' is not a UUID") from None
+        raise InvalidValue(f"'{value}' is not a UUID") from None
 
 
 def _reference(value: Any, entity: str) -> EntityReference:
     if isinstance(value, Mapping):
         if set(value) - {"logicalName", "id"} or "id" not in value:
-            raise _Invalid("expected {logicalName, id}")
+            raise InvalidValue("expected {logicalName, id}")
         value = EntityReference(str(value.get("logicalName", entity)), _uuid(value["id"]))
     elif isinstance(value, uuid.UUID | str):
         value = EntityReference(entity, _uuid(value))
     if not isinstance(value, EntityReference):
-        raise _Invalid(f"expected a reference to {entity}")
+        raise InvalidValue(f"expected a reference to {entity}")
     if value.logical_name != entity:
-        raise _Invalid(f"expected a reference to {entity}, got one to {value.logical_name}")
+        raise InvalidValue(f"expected a reference to {entity}, got one to {value.logical_name}")
     return value
 
 
@@ -81,11 +65,11 @@ def _convert(parameter: ActionParameterMetadata, value: Any) -> Any:
         return value
     if kind in ("string", "integer", "boolean"):
         expected = {"string": "text", "integer": "a whole number", "boolean": "true or false"}[kind]
-        raise _Invalid(f"expected {expected}, got {type(value).__name__}")
+        raise InvalidValue(f"expected {expected}, got {type(value).__name__}")
     if kind == "decimal":
-        return _decimal(value)
+        return parse_number(value)
     if kind == "float":
-        return float(_decimal(value))
+        return float(parse_number(value))
     if kind == "datetime":
         return _datetime(value)
     if kind == "uuid":
@@ -107,7 +91,7 @@ def _convert_all(
         elif value is not None:
             try:
                 converted[name] = _convert(parameter, value)
-            except _Invalid as invalid:
+            except InvalidValue as invalid:
                 problems.append(AttributeProblem(name, str(invalid)))
         else:
             converted[name] = None

@@ -15,7 +15,7 @@ from xrm.data.rows import fetch_row
 from xrm.metadata import CompiledEntity
 from xrm.metadata.expressions import Expression, evaluate, parse_expression, references
 
-__all__ = ["evaluate_calculated", "calculated_names"]
+__all__ = ["evaluate_calculated", "calculated_names", "as_result_type"]
 
 
 def _parsed(env: Environment, entity: str, name: str) -> Expression:
@@ -66,7 +66,7 @@ def evaluate_calculated(
                 parents[ref.lookup] = _parent(env, connection, entity, ref.lookup, values.get(ref.lookup))
         meta: Any = entity.attributes[name].metadata
         result_type: str = meta.result_type
-        done[name] = _as_result(result_type, evaluate(expression, values, parents, now=env.clock()))
+        done[name] = as_result_type(result_type, evaluate(expression, values, parents, now=env.clock()))
         return done[name]
 
     for name in names:
@@ -87,7 +87,7 @@ def _parent(
     return {k: (v.id if isinstance(v, EntityReference) else v) for k, v in parent.items()}
 
 
-def _as_result(result_type: str, value: Any) -> Any:
+def as_result_type(result_type: str, value: Any) -> Any:
     """Convert an expression's raw value to the attribute's declared result type."""
     if value is None:
         return None

@@ -17,7 +17,7 @@ from xrm.errors import AttributeProblem
 from xrm.metadata import CompiledAttribute, CompiledEntity
 from xrm.metadata.attributes import RequiredLevel
 
-__all__ = ["READ_ONLY", "normalize_values", "missing_required"]
+__all__ = ["READ_ONLY", "InvalidValue", "normalize_values", "missing_required", "parse_number"]
 
 # Columns the platform maintains; callers never write them directly.
 READ_ONLY = frozenset(
@@ -28,11 +28,15 @@ _URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
 _INT64 = (-(2**63), 2**63 - 1)
 
 
-class _Invalid(Exception):
-    pass
+class InvalidValue(ValueError):
+    """A value that does not fit its attribute or parameter; the message says why."""
 
 
-def _number(value: Any, kind: str) -> Decimal:
+_Invalid = InvalidValue
+
+
+def parse_number(value: Any) -> Decimal:
+    """A finite ``Decimal`` from an int, float, Decimal or numeric string (booleans refused)."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         raise _Invalid(f"expected a number, got {type(value).__name__}")
     try:
@@ -75,7 +79,7 @@ def _integer(value: Any, meta: Any, bounds: tuple[int, int] | None = None) -> in
 
 
 def _decimal(value: Any, meta: Any, places: int) -> Decimal:
-    number = _number(value, meta.type)
+    number = parse_number(value)
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
         raise _Invalid(f"{value} has more than {places} decimal places")
@@ -138,7 +142,7 @@ def _convert(attr: CompiledAttribute, value: Any) -> Any:
     if kind in ("decimal", "money"):
         return _decimal(value, meta, meta.precision if kind == "decimal" else 4)
     if kind == "float":
-        number = _number(value, kind)
+        number = parse_number(value)
         _check_range(number, meta)
         return float(number)
     if kind == "boolean":

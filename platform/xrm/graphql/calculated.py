@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from decimal import Decimal
 from typing import Any
 
+from xrm.data.calculated import as_result_type
 from xrm.graphql.gateway import ReadGateway, Rows
 from xrm.metadata import CompiledEntity
 from xrm.metadata.expressions import Expression, ExpressionError, evaluate, parse_expression, references
@@ -22,20 +22,6 @@ __all__ = ["CalculatedAttributes"]
 
 logger = logging.getLogger(__name__)
 _MAX_CHAIN = 6
-
-
-def _as_result(result_type: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if result_type == "integer":
-        number = int(value)
-        return number if -(2**31) <= number < 2**31 else None
-    if result_type in ("decimal", "money"):
-        exact = Decimal(str(value))
-        return exact.quantize(Decimal("0.0001")) if result_type == "money" else exact
-    if result_type == "float":
-        return float(value)
-    return value
 
 
 class CalculatedAttributes:
@@ -101,7 +87,7 @@ class CalculatedAttributes:
     def _evaluate(self, name: str, record: dict[str, Any], parents: dict[str, Any], now: Any) -> Any:
         result_type = self.entity.attributes[name].metadata.result_type  # type: ignore[union-attr]
         try:
-            return _as_result(result_type, evaluate(self.expression(name), record, parents, now=now))
+            return as_result_type(result_type, evaluate(self.expression(name), record, parents, now=now))
         except (ExpressionError, ArithmeticError, ValueError, TypeError) as error:
             logger.debug("%s.%s could not be evaluated: %s", self.entity.logical_name, name, error)
             return None
