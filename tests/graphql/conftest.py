@@ -18,7 +18,6 @@ the canonical ones stay as described:
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,9 +29,9 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 
+from databases import BACKENDS, empty_database
 from xrm.data import Entity, EntityReference, Environment
 from xrm.data.messages import CreateRequest
 from xrm.graphql import GraphQLSettings, XrmSchema, build_schema, context_for
@@ -41,8 +40,6 @@ from xrm.schema import open_engine
 from xrm.solution import SolutionManager
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "solutions"
-POSTGRES_URL = os.environ.get("XRM_TEST_DATABASE_URL")
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)] if POSTGRES_URL else ["sqlite"]
 
 STEPS = {
     "steps": [
@@ -253,35 +250,10 @@ class World:
             event.remove(self.environment.engine, "before_cursor_execute", listen)
 
 
-def _postgres_url(schema: str) -> str:
-    assert POSTGRES_URL is not None
-    url = make_url(POSTGRES_URL)
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-
-
-@contextmanager
-def _database(backend: str, folder: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{folder / 'graphql.db'}"
-        return
-    schema = f"xrm_g_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_postgres_url("public"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _postgres_url(schema)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def graphql_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp(f"graphql-{request.param}")
-    with _database(request.param, folder) as url:
+    with empty_database(request.param, folder, "xrm_g") as url:
         engine = open_engine(url)
         manager = SolutionManager(engine)
         for source in ("case", FIXTURES / "alltypes", _steps_solution(folder / "steps")):
