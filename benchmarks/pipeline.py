@@ -34,6 +34,17 @@ def fresh_database(url: str | None) -> str:
     return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
+def discard_database(url: str) -> None:
+    """Drop the PostgreSQL schema :func:`fresh_database` made (a SQLite file stays in its temp folder)."""
+    if "search_path%3D" not in url:
+        return
+    schema = url.rsplit("search_path%3D", 1)[1].split("&", 1)[0]
+    engine = open_engine(url.split("?options=")[0].split("&options=")[0], isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
 def setup(url: str):  # type: ignore[no-untyped-def]
     engine = open_engine(url)
     SolutionManager(engine).install(SOLUTION)
@@ -143,8 +154,12 @@ def main() -> None:
     url = fresh_database(args.database)
     env = setup(url)
     engine_name = env.engine.dialect.name
-    pipeline_s, core_s = bench_creates(env, args.rows, args.batch)
-    small, big = bench_siblings(env, args.siblings, args.samples)
+    try:
+        pipeline_s, core_s = bench_creates(env, args.rows, args.batch)
+        small, big = bench_siblings(env, args.siblings, args.samples)
+    finally:
+        env.engine.dispose()
+        discard_database(url)
     print(f"engine: {engine_name}")
     print(f"creates through the pipeline (autonumber + 3 rollups + audit): {args.rows / pipeline_s:,.0f}/s")
     print(f"plain Core inserts of the same rows:                          {args.rows / core_s:,.0f}/s")

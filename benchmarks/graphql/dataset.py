@@ -33,6 +33,10 @@ class Sizes:
         return Sizes(*(max(1, int(n * factor)) for n in (self.accounts, self.contacts, self.cases, self.activities)))
 
 
+def _stamps(now: dt.datetime) -> dict[str, Any]:
+    return _system(now, user_owned=False)
+
+
 def _system(now: dt.datetime, user_owned: bool = True) -> dict[str, Any]:
     values: dict[str, Any] = {
         "createdon": now,
@@ -53,13 +57,37 @@ def _load(env: Environment, entity: str, rows: list[dict[str, Any]]) -> None:
             connection.execute(insert(table), rows[start : start + BATCH])
 
 
-def generate(env: Environment, sizes: Sizes = Sizes(), seed: int = 42) -> dict[str, int]:
-    """Fill an environment that has the Case solution installed; returns row counts."""
+def _owners(env: Environment, units: int, now: dt.datetime) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """``units`` business units below the root, one user in each: (user, unit) pairs that own the data."""
+    pairs = [(uuid.uuid4(), uuid.uuid4()) for _ in range(units)]
+    _load(env, "businessunit", [
+        {"businessunitid": unit, "name": f"Unit {i:02d}", "parentbusinessunitid": ROOT_BUSINESS_UNIT_ID, **_system(now, False)}
+        for i, (_, unit) in enumerate(pairs)
+    ])  # fmt: skip
+    _load(env, "systemuser", [
+        {"systemuserid": user, "domainname": f"owner{i:02d}", "fullname": f"Owner {i:02d}", "businessunitid": unit,
+         **_system(now, False)}
+        for i, (user, unit) in enumerate(pairs)
+    ])  # fmt: skip
+    return pairs
+
+
+def generate(env: Environment, sizes: Sizes = Sizes(), seed: int = 42, units: int = 10) -> dict[str, int]:
+    """Fill an environment that has the Case solution installed; returns row counts.
+
+    Records are owned round-robin by one user in each of ``units`` business units below the root,
+    so record security has something to filter (``units=0``: everything owned by SYSTEM at the root).
+    """
     rng = random.Random(seed)
     base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    owners = _owners(env, units, base) if units else [(SYSTEM_USER_ID, ROOT_BUSINESS_UNIT_ID)]
 
     def when() -> dt.datetime:
         return base + dt.timedelta(minutes=rng.randint(0, 60 * 24 * 330))
+
+    def _system(now: dt.datetime) -> dict[str, Any]:  # the module's helper, with the next owner
+        user, unit = owners[rng.randrange(len(owners))]
+        return {**_stamps(now), "ownerid": user, "owneridtype": "systemuser", "owningbusinessunit": unit}
 
     accounts = [uuid.uuid4() for _ in range(sizes.accounts)]
     _load(env, "account", [

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from benchmarks.graphql.dataset import Sizes, generate
 from benchmarks.graphql.workloads import workloads
-from benchmarks.pipeline import fresh_database
+from benchmarks.pipeline import discard_database, fresh_database
 from xrm.graphql import build_schema, build_schema_for
 from xrm.plugin import open_environment
 from xrm.schema import open_engine
@@ -55,6 +55,53 @@ def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.1)
     process.kill()
     raise RuntimeError("xrm serve did not become ready")
+
+
+def _grant(env, user: uuid.UUID, role: str) -> None:  # type: ignore[no-untyped-def]
+    from xrm.data import EntityReference
+
+    env.service().assign_role(EntityReference("systemuser", user), role)
+
+
+def _agent(env) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    """A customer service representative (business-unit depth on cases) in the first data unit."""
+    units = env.table("businessunit")
+    with env.engine.connect() as connection:
+        unit = connection.execute(select(units.c.businessunitid).where(units.c.name == "Unit 00")).scalar_one()
+    from xrm.data import Entity, EntityReference
+
+    name = f"agent-{uuid.uuid4().hex[:6]}"
+    values = {"domainname": name, "fullname": name, "businessunitid": EntityReference("businessunit", unit)}
+    agent = env.service().create(Entity("systemuser", values))
+    _grant(env, agent, "customer_service_representative")
+    return agent
+
+
+def _timed(client: httpx.Client, workload, requests: int) -> float:  # type: ignore[no-untyped-def]
+    """p50 seconds of ``workload`` over ``requests`` requests (after a warm-up)."""
+    for n in range(5):
+        client.post("/graphql", json={"query": workload.document, "variables": workload.variables(-n - 1)})
+    samples = []
+    for n in range(requests):
+        started = time.perf_counter()
+        response = client.post("/graphql", json={"query": workload.document, "variables": workload.variables(n)})
+        samples.append(time.perf_counter() - started)
+        if response.status_code != 200 or response.json().get("errors"):
+            raise RuntimeError(f"{workload.name}: {response.json().get('errors')}")
+    return _percentiles(samples)[0]
+
+
+def security_figures(base: str, admin_token: str, agent_token: str, workload, requests: int) -> str:  # type: ignore[no-untyped-def]
+    """The cost of record security: the same list workload as a business-unit-depth agent vs an administrator."""
+    figures = {}
+    for label, token in (("administrator", admin_token), ("agent", agent_token)):
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+            figures[label] = _timed(client, workload, requests)
+    admin, agent = figures["administrator"], figures["agent"]
+    return (
+        f"security: {workload.name}: administrator p50 {admin * 1000:.2f} ms, business-unit agent p50 "
+        f"{agent * 1000:.2f} ms, ratio {agent / admin:.2f}"
+    )
 
 
 def schema_figures(env) -> list[str]:  # type: ignore[no-untyped-def]
@@ -94,7 +141,9 @@ def main() -> None:
     generate(env, sizes)
     print(f"engine: {engine.dialect.name}; data {sizes} loaded in {time.perf_counter() - started:.0f} s")
     user = create_user(env, f"bench-{uuid.uuid4().hex[:6]}")
+    _grant(env, user, "system_administrator")
     token = issue_token(engine, user).token
+    agent_token = issue_token(engine, _agent(env)).token
     with engine.connect() as connection:
         case = connection.execute(select(env.table("incident").c.incidentid).limit(1)).scalar_one()
         account = connection.execute(select(env.table("account").c.accountid).limit(1)).scalar_one()
@@ -128,11 +177,14 @@ def main() -> None:
                 print(
                     f"{workload.name:<58} {args.requests / elapsed:>8.0f} {p50 * 1000:>8.2f} {p99 * 1000:>8.2f} {f50 * 1000:>10.2f} {p50 / f50:>6.1f}"
                 )
+            print(security_figures(base, token, agent_token, workloads(engine, case, account)[0], args.requests))
+        for line in schema_figures(env):
+            print(line)
     finally:
         process.terminate()
         process.wait(timeout=10)
-    for line in schema_figures(env):
-        print(line)
+        engine.dispose()
+        discard_database(url)
 
 
 if __name__ == "__main__":

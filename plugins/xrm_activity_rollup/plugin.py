@@ -58,15 +58,18 @@ class ActivityRollupPlugin:
         target = context.target
         if not isinstance(target, EntityReference):
             raise ValueError("retrieve_activities needs a target record")
-        env = context.service.environment
-        statement = activity_query(env.model, env.tables, target.logical_name, target.id)
-        connection = context.service._scope.connection  # type: ignore[union-attr]
+        service = context.service
+        env = service.environment
+        # the service already refused a target the caller cannot read; list only activities it may
+        # read too (the stored rollup counts are computed as the system, like Dataverse rollups)
+        statement = activity_query(env.model, env.tables, target.logical_name, target.id, service.read_filter)
+        connection = service.connection
         rows = connection.execute(statement.order_by(statement.selected_columns.createdon.desc())).mappings().all()
         context.output_parameters["activities"] = [dict(row) for row in rows]
 
     def _refresh(self, context: ExecutionContext, reference: EntityReference) -> None:
         env = context.service.environment
-        connection = context.service._scope.connection  # type: ignore[union-attr]
+        connection = context.service.connection
         for entity, record_id in rollup_parents(
             env.model, connection, env.tables, reference.logical_name, reference.id
         ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import MetaData, Select, and_, literal, null, or_, select, union_all
@@ -66,11 +67,18 @@ def _child_sets(
     return found
 
 
-def activity_query(model: Model, tables: MetaData, entity: str, record_id: uuid.UUID) -> Select[Any]:
+def activity_query(
+    model: Model,
+    tables: MetaData,
+    entity: str,
+    record_id: uuid.UUID,
+    read_filter: Callable[[str, Any], ColumnElement[bool] | None] | None = None,
+) -> Select[Any]:
     """Activities regarding the record or anything rolling up to it: UNION ALL over activity entities.
 
     Columns: ``activityid``, ``activitytypecode`` (the entity), ``regardingobjectid``,
     ``regardingobjectidtype`` and :data:`ACTIVITY_COLUMNS` (null where an activity type lacks one).
+    ``read_filter(entity, table)`` (the caller's record security) restricts every activity table.
     """
     sources = [(entity, [record_id]), *_child_sets(model, tables, entity, [record_id], 0, extended_only=False)]
     parts = []
@@ -89,7 +97,10 @@ def activity_query(model: Model, tables: MetaData, entity: str, record_id: uuid.
             table.c[f"{regarding.name}type"].label("regardingobjectidtype"),
             *[(table.c[name] if name in table.c else null()).label(name) for name in ACTIVITY_COLUMNS],
         ]
-        parts.append(select(*columns).where(or_(*matches)))
+        statement = select(*columns).where(or_(*matches))
+        if read_filter is not None and (allowed := read_filter(activity.logical_name, table)) is not None:
+            statement = statement.where(allowed)
+        parts.append(statement)
     if not parts:
         empty = select(*[null().label(n) for n in ("activityid", "activitytypecode")]).where(literal(False))
         return cast("Select[Any]", empty)

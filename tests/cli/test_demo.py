@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from xrm.cli import app
+from xrm.data import EntityReference
 from xrm.plugin import open_environment
 from xrm.schema import open_engine
 from xrm.server.tokens import authenticate_token
@@ -44,6 +45,7 @@ def test_demo_sets_everything_up_once(database_url) -> None:
     environment = open_environment(engine)
     user = find_user(environment, "demo")
     assert authenticate_token(environment, token_of(first)) == user
+    assert environment.service().roles_of(EntityReference("systemuser", user)) == ["system_administrator"]
     loaded = counts(environment)
     assert loaded["account"] == 5 and loaded["contact"] == 8 and loaded["incident"] == 8
     assert sum(loaded[name] for name in ("task", "phonecall", "email", "appointment")) == 10

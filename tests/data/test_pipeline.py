@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from xrm.data import Entity, EntityReference, ExecutionContext
+from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference, ExecutionContext
 from xrm.data.jobs import job_statuses, run_due_jobs
 from xrm.errors import LoopDetectedError, PluginExecutionError
 from xrm.plugin import PluginRegistry
@@ -247,6 +247,8 @@ def test_a_step_may_run_as_the_system_user(environment, write_solution) -> None:
 
     user = uuid.uuid4()
     with env.engine.begin() as connection:
-        connection.execute(insert(env.table("systemuser")).values(systemuserid=user, domainname="u", fullname="U"))
+        values = {"systemuserid": user, "domainname": "u", "fullname": "U", "businessunitid": ROOT_BUSINESS_UNIT_ID}
+        connection.execute(insert(env.table("systemuser")).values(values))
+    env.service().assign_role(EntityReference("systemuser", user), "system_administrator")
     env.service(user).create(Entity("tsv_parent", tsv_name="a"))
     assert seen == [(user, user), (user, None)]

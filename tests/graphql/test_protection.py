@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import FromClause, exists, func, literal, select, true
 
+from xrm.graphql import context_for
+
 DEEP = "{ accounts { nodes { parentaccount { parentaccount { parentaccount { name } } } } } }"  # depth 6
 
 
@@ -138,3 +140,42 @@ def test_the_database_stops_reads_past_the_request_timeout(graphql_world: Any) -
     assert errors[0]["extensions"] == {"code": "TIMEOUT"}
     assert time.monotonic() - started < 5
     assert graphql_world.data("{ accounts(first: 1) { totalCount } }")  # the pooled connection is usable again
+
+
+def test_a_checked_document_is_reused_and_limits_still_apply_every_time(graphql_world: Any) -> None:
+    schema = graphql_world.schema_with(max_cost=1000)
+    document = "query($n: Int) { accounts(first: $n, orderBy: [{name: ASC}]) { totalCount nodes { name } } }"
+    first = graphql_world.data(document, {"n": 3}, schema=schema)
+    assert len(first["accounts"]["nodes"]) == 3 and len(schema.documents) == 1
+    assert graphql_world.data(document, {"n": 3}, schema=schema) == first
+    for _ in range(2):  # the cost depends on the variables: checked on every request
+        assert graphql_world.errors(document, {"n": 2000}, schema=schema)[0]["extensions"]["limit"] == "max_cost"
+        assert _code(graphql_world.errors(document, {"n": 9000}, schema=schema)) == "BAD_USER_INPUT"
+        assert _code(graphql_world.errors(document, {"n": "x"}, schema=schema)) == "BAD_USER_INPUT"
+    assert graphql_world.data(document, {"n": 3}, schema=schema) == first and len(schema.documents) == 1
+
+    operations = (
+        "query Cheap { accounts(first: 1) { totalCount } } query Costly { accounts(first: 3000) { totalCount } }"
+    )
+    for name in ("Cheap", "Costly", "Cheap", "Costly"):
+        result = schema.execute_sync(
+            operations, operation_name=name, context_value=context_for(graphql_world.environment)
+        )
+        assert bool(result.errors) == (name == "Costly")
+
+
+def test_a_refused_document_is_refused_every_time_and_never_kept(graphql_world: Any) -> None:
+    shallow = graphql_world.schema_with(max_depth=5, max_tokens=60, introspection=False)
+    refused = [
+        DEEP,
+        "{ nope }",
+        "{ accounts { nodes { name }",
+        "{ accounts(first: 1) { " + " ".join(["totalCount"] * 60) + " } }",
+        "{ __schema { queryType { name } } }",
+    ]
+    for document in refused:
+        errors = graphql_world.errors(document, schema=shallow)
+        assert graphql_world.errors(document, schema=shallow) == errors
+    assert len(shallow.documents) == 0
+    assert graphql_world.data(DEEP)  # accepted (and kept) by a schema with the default limits...
+    assert graphql_world.errors(DEEP, schema=shallow)[0]["extensions"]["limit"] == "max_depth"  # ...not by this one

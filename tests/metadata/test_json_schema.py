@@ -37,7 +37,8 @@ def test_export_writes_one_sorted_file_per_kind(tmp_path):
     assert [path.name for path in written] == [schema_file(kind) for kind in SCHEMA_MODELS]
     assert [path.name for path in written] == [
         "solution.schema.json", "entity.schema.json", "optionset.schema.json", "form.schema.json",
-        "view.schema.json", "role.schema.json", "action.schema.json", "plugins.schema.json",
+        "view.schema.json", "role.schema.json", "action.schema.json", "field_security_profile.schema.json",
+        "plugins.schema.json",
     ]  # fmt: skip
     for path in written:
         text = path.read_text(encoding="utf-8")
@@ -78,6 +79,7 @@ def test_form_cells_and_view_columns_may_be_bare_names():
         ("views/x.yaml", "view"),
         ("roles/x.yaml", "role"),
         ("actions/x.yaml", "action"),
+        ("field_security_profiles/x.yaml", "field_security_profile"),
         ("data/accounts.yaml", None),
         ("README.md", None),
         ("entities/nested/x.yaml", None),

@@ -104,19 +104,14 @@ CASES: list[tuple[str, Callable[[], QueryExpression], str]] = [
         "needs a lookup to businessunit",
     ),
     (
-        "calculated in a filter",
-        lambda: where(C("qry_label", "eq", ["x"])),
-        "calculated attribute.*not supported in SQL filters yet",
+        "date operator on a calculated text",
+        lambda: where(C("qry_label", "last_x_days", [3])),
+        "qry_item.qry_label: operator 'last_x_days' does not apply to a text",
     ),
     (
-        "calculated in columns",
-        lambda: QueryExpression("qry_item", ("qry_label",)),
-        "calculated attribute.*not supported in SQL columns yet",
-    ),
-    (
-        "calculated in order",
-        lambda: QueryExpression("qry_item", orders=(OrderExpression("qry_label"),)),
-        "calculated attribute",
+        "calculated join key",
+        lambda: QueryExpression("qry_item", links=(LinkEntity("qry_part", "qry_name", "qry_label"),)),
+        "qry_item.qry_label is a calculated attribute: .*join key",
     ),
     (
         "between with one value",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 
+from xrm.data import EntityReference
 from xrm.plugin import open_environment
 from xrm.server import ServerSettings, create_app, create_user, issue_token
 from xrm.solution import SolutionManager
@@ -42,11 +43,14 @@ def initialized(engine: Engine, solutions: SolutionManager) -> Engine:
 
 @pytest.fixture
 def caller(initialized: Engine) -> Callable[..., Caller]:
-    """``caller("alice")``: a new system user with a fresh token."""
+    """``caller("alice", roles=["system_administrator"])``: a new system user (with those security
+    roles; none by default) and a fresh token."""
 
-    def make(domainname: str | None = None) -> Caller:
+    def make(domainname: str | None = None, *, roles: Iterable[str] = ()) -> Caller:
         environment = open_environment(initialized)
         user = create_user(environment, domainname or f"user-{uuid.uuid4().hex[:8]}")
+        for role in roles:
+            environment.service().assign_role(EntityReference("systemuser", user), role)
         issued = issue_token(initialized, user, "tests")
         return Caller(user, issued.info.id, issued.token)
 

@@ -154,7 +154,7 @@ async def test_the_sdl_is_served(client, caller) -> None:
 async def test_the_calling_user_acts(client, caller, initialized) -> None:
     from xrm.plugin import open_environment
 
-    alice = caller("alice")
+    alice = caller("alice", roles=["system_administrator"])
     create = """mutation($name: String!) {
         createAccount(input: {name: $name}) { accountid createdbyId createdby { domainname } }
     }"""
@@ -204,7 +204,7 @@ async def test_a_request_running_past_the_timeout_is_answered_504(
     from xrm.plugin import PluginRegistry
     from xrm.server import create_app
 
-    alice = caller("alice")
+    alice = caller("alice", roles=["system_administrator"])
     release = threading.Event()
     registry = PluginRegistry()
     registry.register("t_slow", lambda context: release.wait(10))

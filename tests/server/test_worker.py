@@ -48,7 +48,7 @@ async def statuses_until(environment, record: uuid.UUID, wanted: list[str], seco
 async def test_async_jobs_run_in_the_server_process_as_the_calling_user(
     settings, solutions, write_solution, caller
 ) -> None:
-    alice = caller("alice")
+    alice = caller("alice", roles=["system_administrator"])
     ran: list[uuid.UUID | None] = []
     registry = PluginRegistry()
     registry.register("t_later", lambda context: ran.append(context.user_id))

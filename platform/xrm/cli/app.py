@@ -7,19 +7,20 @@ status 1, without a traceback; status 2 is a usage error (typer's own).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from xrm.data import Environment
+from xrm.cli.options import Database, user_errors
+from xrm.cli.options import environment as _environment
+from xrm.cli.security import role_app, share, team_app
+from xrm.data import EntityReference, Environment
 from xrm.errors import XrmError
 from xrm.schema import database_url, open_engine
 from xrm.solution import SolutionManager, available_solutions
 
-__all__ = ["app", "main", "solution_app", "entity_app", "schema_app", "user_app", "token_app"]
+__all__ = ["app", "main", "solution_app", "entity_app", "schema_app", "user_app", "token_app", "team_app", "role_app"]
 
 app = typer.Typer(help="xrm: a metadata-driven entity platform.", no_args_is_help=True, add_completion=False)
 solution_app = typer.Typer(help="Validate, install, upgrade, uninstall and export solutions.", no_args_is_help=True)
@@ -36,35 +37,12 @@ user_app = typer.Typer(help="System users.", no_args_is_help=True)
 token_app = typer.Typer(help="API keys (bearer tokens) of system users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(team_app, name="team")
+app.add_typer(role_app, name="role")
 
-Database = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        "-d",
-        help="Database URL (default: XRM_DATABASE_URL, else sqlite file ./xrm.db).",
-        show_default=False,
-    ),
-]
 Host = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
 Port = Annotated[int, typer.Option("--port", help="Port to listen on.")]
 AllowDataLoss = Annotated[bool, typer.Option("--allow-data-loss", help="Accept steps that drop or narrow data.")]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def user_errors(function: F) -> F:
-    """Print xrm's own errors as messages and exit 1, instead of a traceback."""
-
-    @wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except XrmError as error:
-            typer.secho(f"error [{error.code}]: {error.message}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def manager(database: str | None) -> SolutionManager:
@@ -103,6 +81,8 @@ def demo(
             typer.echo(solutions.install(name).summary().splitlines()[0])
     environment = open_environment(solutions.engine)
     user = _demo_user(environment)
+    # every time, so a database set up before roles were enforced gets it too (assigning is idempotent)
+    environment.service().assign_role(EntityReference("systemuser", user), DEMO_ROLE)
     loaded = load_sample_data(environment, user)
     if loaded:
         typer.echo("sample data: " + ", ".join(f"{count} {entity}" for entity, count in loaded.items()))
@@ -111,7 +91,7 @@ def demo(
     issued = issue_token(solutions.engine, user, "demo")
     endpoint = f"http://{host}:{port}/graphql"
     typer.echo(f"database: {url}")
-    typer.echo(f"user: {DEMO_USER} ({user})")
+    typer.echo(f"user: {DEMO_USER} ({user}), role {DEMO_ROLE}")
     typer.echo(f"token: {issued.token}")
     typer.echo(f"GraphQL: {endpoint} (GraphiQL in a browser: {_graphiql_link(endpoint, issued.token)})")
     typer.echo(
@@ -125,6 +105,7 @@ def demo(
 
 
 DEMO_USER = "demo"
+DEMO_ROLE = "system_administrator"
 
 
 def _demo_user(environment: Environment) -> uuid.UUID:
@@ -363,29 +344,32 @@ def serve(
     )
 
 
-def _environment(database: str | None) -> Environment:
-    from xrm.plugin import open_environment
-
-    return open_environment(open_engine(database_url(database)))
-
-
 @user_app.command("create")
 @user_errors
 def user_create(
     domainname: Annotated[str, typer.Argument(help="User name (unique).")],
     name: Annotated[str | None, typer.Option("--name", help="Full name (default: the user name).")] = None,
+    role: Annotated[
+        list[str] | None, typer.Option("--role", help="A security role to give the user (repeatable).")
+    ] = None,
     database: Database = None,
 ) -> None:
-    """Create a system user in the root business unit."""
+    """Create a system user in the root business unit, with the security roles given."""
+    from xrm.data.membership import require_role
     from xrm.errors import NotFoundError
     from xrm.server import create_user, find_user
 
     environment = _environment(database)
+    roles = list(dict.fromkeys(role or ()))
+    for each in roles:  # refuse a typo before anything is written
+        require_role(environment.model, each)
     try:
         find_user(environment, domainname)
     except NotFoundError:
         user = create_user(environment, domainname, name)
-        typer.echo(f"created user {domainname} ({user})")
+        for each in roles:
+            environment.service().assign_role(EntityReference("systemuser", user), each)
+        typer.echo(f"created user {domainname} ({user})" + (f" with roles {', '.join(roles)}" if roles else ""))
         return
     raise XrmError(f"user '{domainname}' already exists", code="CONFLICT")
 
@@ -411,7 +395,7 @@ def token_create(
 def token_revoke(
     token_id: Annotated[str, typer.Argument(help="Token id (see 'xrm token list').")], database: Database = None
 ) -> None:
-    """Revoke an API key; requests using it are refused from now on, by every server."""
+    """Revoke an API key; requests using it are refused by every server within a second."""
     from xrm.server import revoke_token
 
     info = revoke_token(open_engine(database_url(database)), token_id)
@@ -428,6 +412,9 @@ def token_list(user: Annotated[str, typer.Argument(help="User name or id.")], da
     for info in list_tokens(environment.engine, find_user(environment, user)):
         state = f"revoked {info.revoked:%Y-%m-%d %H:%M}" if info.revoked else "active"
         typer.echo(f"{info.id}  {info.name or '-':<20} created {info.created:%Y-%m-%d %H:%M}  {state}")
+
+
+app.command("share")(share)
 
 
 def main() -> None:

@@ -81,11 +81,24 @@ def record(
     )  # fmt: skip
 
 
-def read_history(connection: Connection, entity: str, record_id: uuid.UUID) -> list[AuditRecord]:
-    """The audit rows of one record, oldest first."""
+def read_history(
+    connection: Connection, entity: str, record_id: uuid.UUID, *, hidden: frozenset[str] = frozenset()
+) -> list[AuditRecord]:
+    """The audit rows of one record, oldest first.
+
+    The old and new values of ``hidden`` attributes (field security) read as null: the history
+    still shows that they changed, not what they held.
+    """
     rows = connection.execute(
         select(audit_table)
         .where(audit_table.c.entity == entity, audit_table.c.recordid == record_id)
         .order_by(audit_table.c.createdon, audit_table.c.auditid)
     ).mappings()
-    return [AuditRecord(r["operation"], r["userid"], r["createdon"], r["changes"]) for r in rows]
+    masked = hidden | {f"{name}type" for name in hidden}  # a polymorphic lookup's type column too
+    return [AuditRecord(r["operation"], r["userid"], r["createdon"], _masked(r["changes"], masked)) for r in rows]
+
+
+def _masked(changes: dict[str, Any], masked: frozenset[str]) -> dict[str, Any]:
+    if not masked or not changes:
+        return changes
+    return {name: [None, None] if name in masked else values for name, values in changes.items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -32,9 +32,19 @@ def calculated_names(entity: CompiledEntity, columns: Iterable[str] | None) -> l
 
 
 def evaluate_calculated(
-    env: Environment, connection: Connection, entity: CompiledEntity, record: Entity, columns: Iterable[str] | None
+    env: Environment,
+    connection: Connection,
+    entity: CompiledEntity,
+    record: Entity,
+    columns: Iterable[str] | None,
+    *,
+    hidden: Callable[[str], frozenset[str]] | None = None,
 ) -> None:
-    """Fill the requested calculated attributes of ``record`` (all of them when ``columns`` is None)."""
+    """Fill the requested calculated attributes of ``record`` (all of them when ``columns`` is None).
+
+    ``hidden(entity)`` names attributes the caller may not read (field security): expressions see
+    them as null, on the record and on its parents, and a hidden calculated attribute is null.
+    """
     names = calculated_names(entity, columns)
     if not names:
         return
@@ -47,8 +57,10 @@ def evaluate_calculated(
             values.update(
                 {k: (v.id if isinstance(v, EntityReference) else v) for k, v in full.items() if k not in values}
             )
+    own_hidden = hidden(entity.logical_name) if hidden is not None else frozenset()
+    values.update(dict.fromkeys(own_hidden))
     parents: dict[str, dict[str, Any] | None] = {}
-    done: dict[str, Any] = {}
+    done: dict[str, Any] = dict.fromkeys(own_hidden)
 
     def value_of(name: str, depth: int = 0) -> Any:
         if name in done:
@@ -63,7 +75,7 @@ def evaluate_calculated(
             ):
                 values[ref.attribute] = value_of(ref.attribute, depth + 1)
             elif ref.lookup is not None and ref.lookup not in parents:
-                parents[ref.lookup] = _parent(env, connection, entity, ref.lookup, values.get(ref.lookup))
+                parents[ref.lookup] = _parent(env, connection, entity, ref.lookup, values.get(ref.lookup), hidden)
         meta: Any = entity.attributes[name].metadata
         result_type: str = meta.result_type
         done[name] = as_result_type(result_type, evaluate(expression, values, parents, now=env.clock()))
@@ -74,7 +86,12 @@ def evaluate_calculated(
 
 
 def _parent(
-    env: Environment, connection: Connection, entity: CompiledEntity, lookup: str, parent_id: Any
+    env: Environment,
+    connection: Connection,
+    entity: CompiledEntity,
+    lookup: str,
+    parent_id: Any,
+    hidden: Callable[[str], frozenset[str]] | None = None,
 ) -> dict[str, Any] | None:
     attr = entity.attributes.get(lookup)
     if attr is None or parent_id is None or not attr.targets:
@@ -84,7 +101,8 @@ def _parent(
     if row is None:
         return None
     parent = from_row(target, row)
-    return {k: (v.id if isinstance(v, EntityReference) else v) for k, v in parent.items()}
+    masked = hidden(target.logical_name) if hidden is not None else frozenset()
+    return {k: (None if k in masked else v.id if isinstance(v, EntityReference) else v) for k, v in parent.items()}
 
 
 def as_result_type(result_type: str, value: Any) -> Any:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from xrm.data import audit, rollup
+from xrm.data.access import AccessPolicy, access_policy
 from xrm.data.actions import action_outputs, action_parameters
 from xrm.data.context import MAX_DEPTH, ExecutionContext
 from xrm.data.entity import Entity, EntityReference
@@ -19,11 +20,13 @@ from xrm.data.messages import (
     CreateResponse,
     DeleteRequest,
     DisassociateRequest,
+    EntityCollection,
     ExecuteActionRequest,
     MergeRequest,
     Request,
     Response,
     RetrieveMultipleRequest,
+    RetrieveMultipleResponse,
     RetrieveRequest,
     RetrieveResponse,
     SetStateRequest,
@@ -66,12 +69,40 @@ Core = Callable[[ExecutionContext], Response]
 class MessageHandlers:
     """Handles one request inside ``scope``: pipeline stages around the platform's own work."""
 
-    def __init__(self, env: Environment, user_id: uuid.UUID | None, scope: Scope) -> None:
+    def __init__(self, env: Environment, user_id: uuid.UUID | None, scope: Scope, *, checked: bool = True) -> None:
         self.env = env
         self.user_id = user_id
         self.scope = scope
         self.connection = scope.connection
         self.relations = RelationHandlers(self)
+        # the caller's record security; None when unrestricted (system user, no access control)
+        # or for the platform's own follow-up work (cascades), which Dataverse runs unchecked too
+        self.policy: AccessPolicy | None = access_policy(env, scope, user_id) if checked else None
+
+    def platform(self) -> MessageHandlers:
+        """Handlers for work the platform does on the caller's behalf (cascades): not access-checked."""
+        return MessageHandlers(self.env, self.user_id, self.scope, checked=False)
+
+    def require(self, privilege: str, entity: str, record_id: uuid.UUID) -> None:
+        """Refuse unless the caller holds ``privilege`` on the record (no-op when unrestricted)."""
+        if self.policy is not None:
+            self.policy.require_record(self.connection, privilege, entity, record_id)
+
+    def _require_links(self, entity: CompiledEntity, values: Mapping[str, Any]) -> None:
+        """Setting a lookup needs append on the record and append-to on the record it points to."""
+        if self.policy is None:
+            return
+        references = {
+            k: v for k, v in values.items() if isinstance(v, EntityReference) and k != "ownerid" and v.id is not None
+        }
+        if references:
+            self.policy.require_privilege("append", entity.logical_name)
+        for attribute, reference in references.items():
+            try:
+                self.policy.require_record(self.connection, "append_to", reference.logical_name, reference.id)
+            except NotFoundError:  # answered like a missing record, so the error reveals nothing
+                problem = f"{reference.logical_name} with id {reference.id} does not exist"
+                raise ValidationError(entity.logical_name, [AttributeProblem(attribute, problem)]) from None
 
     # --- pipeline ------------------------------------------------------------------------------
 
@@ -202,6 +233,11 @@ class MessageHandlers:
         values = dict(target)
         values.pop(entity.primary_id, None)
         converted = self._write(entity, values, creating=True)
+        if self.policy is not None:
+            self.policy.require_fields(
+                entity.logical_name, [k for k, v in converted.items() if v is not None], "create"
+            )
+            self._require_links(entity, converted)
         for attr in entity.attributes.values():
             default = getattr(attr.metadata, "default", None)
             if default is not None and attr.name not in converted:
@@ -215,6 +251,8 @@ class MessageHandlers:
             converted["ownerid"] = owner
             if "owningbusinessunit" in entity.attributes:
                 system["owningbusinessunit"] = self._business_unit(owner)
+        if self.policy is not None:
+            self.policy.require_create(entity.logical_name, converted.get("ownerid"), system.get("owningbusinessunit"))
         system.update(self._initial_state(entity, converted))
         system.update(rollup.initial_values(self.env, entity))
         row = {**to_columns(entity, converted), **system}
@@ -242,11 +280,15 @@ class MessageHandlers:
         target = request.target
         entity = self._meta(target.logical_name)
         context = self._context("retrieve", entity.logical_name, target, columns=request.columns)
+        self.require("read", entity.logical_name, target.id)
 
         def core(ctx: ExecutionContext) -> Response:
             row = require_row(self.env, self.connection, entity.logical_name, target.id)
+            if self.policy is not None and (hidden := self.policy.hidden_attributes(entity.logical_name)):
+                row = {k: (None if k in hidden else v) for k, v in row.items()}
             record = from_row(entity, row, request.columns)
-            _add_calculated(self.env, entity, record, request.columns, self.connection)
+            masked = self.policy.hidden_attributes if self.policy is not None else None
+            _add_calculated(self.env, entity, record, request.columns, self.connection, masked)
             return RetrieveResponse(results={"entity": record}, entity=record)
 
         return self._run(context, core)
@@ -259,6 +301,9 @@ class MessageHandlers:
                 entity.logical_name, [AttributeProblem(entity.primary_id, "an update needs the record id")]
             )
         context = self._context("update", entity.logical_name, target, expected_version=request.expected_version)
+        self.require("write", entity.logical_name, target.id)
+        if "ownerid" in target:
+            self.require("assign", entity.logical_name, target.id)
         current = require_row(self.env, self.connection, entity.logical_name, target.id)
         self._images(context, "pre", current)
         return self._run(
@@ -286,6 +331,9 @@ class MessageHandlers:
             self._check_open(entity, current)
         values = {k: v for k, v in target.items() if k != entity.primary_id}
         converted = self._write(entity, values, creating=False, system=system)
+        if self.policy is not None and not system:
+            self.policy.require_fields(entity.logical_name, converted, "update")
+            self._require_links(entity, converted)
         if "ownerid" in converted and "owningbusinessunit" in entity.attributes:
             converted_bu = self._business_unit(converted["ownerid"])
         else:
@@ -309,6 +357,7 @@ class MessageHandlers:
     def _delete(self, request: DeleteRequest) -> Response:
         target = request.target
         entity = self._meta(target.logical_name)
+        self.require("delete", entity.logical_name, target.id)
         current = require_row(self.env, self.connection, entity.logical_name, target.id)
         context = self._context("delete", entity.logical_name, target)
         self._images(context, "pre", current)
@@ -350,7 +399,7 @@ class MessageHandlers:
         for child_id in children:
             reference = EntityReference(rel.referencing_entity, child_id)
             if behavior is DeleteBehavior.CASCADE:
-                self.handle(DeleteRequest(reference))
+                self.platform().handle(DeleteRequest(reference))
             else:
                 self._system_update(Entity(rel.referencing_entity, {str(rel.lookup): None}, id=child_id))
 
@@ -372,6 +421,7 @@ class MessageHandlers:
         entity = self._meta(target.logical_name)
         if "ownerid" not in entity.attributes:
             raise InvalidOperationError(f"{entity.logical_name} is organization-owned and cannot be assigned")
+        self.require("assign", entity.logical_name, target.id)
         current = require_row(self.env, self.connection, entity.logical_name, target.id)
         context = self._context("assign", entity.logical_name, target, assignee=owner)
         self._images(context, "pre", current)
@@ -381,7 +431,9 @@ class MessageHandlers:
             self._update_core(
                 ctx, entity, Entity(entity.logical_name, {"ownerid": owner}, id=target.id), current, None, system=True
             )
-            self._cascade(entity, target, "assign", lambda child: self.handle(AssignRequest(child, owner)), previous)
+            self._cascade(
+                entity, target, "assign", lambda child: self.platform().handle(AssignRequest(child, owner)), previous
+            )
             audit.record(
                 self.env,
                 self.connection,
@@ -440,6 +492,7 @@ class MessageHandlers:
                 entity.logical_name,
                 [AttributeProblem("statuscode", f"{status} is not a status of state '{state.label}'")],
             )
+        self.require("write", entity.logical_name, target.id)
         current = require_row(self.env, self.connection, entity.logical_name, target.id)
         if states.enforce_transitions and current.get("statuscode") != status:
             allowed = next((t.to for t in states.transitions if t.from_status == current.get("statuscode")), ())
@@ -465,6 +518,8 @@ class MessageHandlers:
         if action is not None:
             parameters = action_parameters(action, parameters, request.target)
         entity = request.target.logical_name if request.target else None
+        if request.target is not None:
+            self.require("read", request.target.logical_name, request.target.id)
         if not self.env.pipeline.has_steps(request.action, entity):
             raise NotFoundError(f"no action '{request.action}' is registered" + (f" for {entity}" if entity else ""))
         context = self._context(request.action, entity, request.target, **parameters)
@@ -477,7 +532,34 @@ class MessageHandlers:
         from xrm.data.reading import retrieve_multiple
 
         context = self._context("retrieve_multiple", getattr(request.query, "entity", None), None, query=request.query)
-        return self._run(context, lambda ctx: retrieve_multiple(self.env, self.connection, request.query, self.user_id))
+
+        def core(ctx: ExecutionContext) -> Response:
+            query = ctx.input_parameters.get("query", request.query)  # a pre-operation step may replace it
+            if self.policy is not None:
+                self.policy.require_privilege("read", query.entity)
+            return retrieve_multiple(self.env, self.connection, query, self.user_id, policy=self.policy)
+
+        return self._run(context, core)
+
+    def run_read(
+        self,
+        request: RetrieveRequest | RetrieveMultipleRequest,
+        read: Callable[[ExecutionContext], Entity | EntityCollection],
+    ) -> Response:
+        """``request``'s pipeline with ``read`` as the main operation (see ``OrganizationService.run_read``)."""
+        if isinstance(request, RetrieveRequest):
+            target = request.target
+            context = self._context("retrieve", target.logical_name, target, columns=request.columns)
+        else:
+            context = self._context("retrieve_multiple", request.query.entity, None, query=request.query)
+
+        def core(ctx: ExecutionContext) -> Response:
+            result = read(ctx)
+            if isinstance(result, Entity):
+                return RetrieveResponse(results={"entity": result}, entity=result)
+            return RetrieveMultipleResponse(results={"entities": result}, collection=result)
+
+        return self._run(context, core)
 
 
 def _is_closed(entity: CompiledEntity, row: Mapping[str, Any]) -> bool:
@@ -487,8 +569,13 @@ def _is_closed(entity: CompiledEntity, row: Mapping[str, Any]) -> bool:
 
 
 def _add_calculated(
-    env: Environment, entity: CompiledEntity, record: Entity, columns: tuple[str, ...] | None, connection: Any
+    env: Environment,
+    entity: CompiledEntity,
+    record: Entity,
+    columns: tuple[str, ...] | None,
+    connection: Any,
+    hidden: Callable[[str], frozenset[str]] | None = None,
 ) -> None:
     from xrm.data.calculated import evaluate_calculated
 
-    evaluate_calculated(env, connection, entity, record, columns)
+    evaluate_calculated(env, connection, entity, record, columns, hidden=hidden)

@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 __all__ = ["RelationHandlers"]
 
 _PRINCIPALS = ("systemuser", "team")
+_SHARED_RIGHTS = {
+    "read": sharing.AccessRights.READ, "write": sharing.AccessRights.WRITE, "append": sharing.AccessRights.APPEND,
+    "append_to": sharing.AccessRights.APPEND_TO, "delete": sharing.AccessRights.DELETE,
+    "assign": sharing.AccessRights.ASSIGN, "share": sharing.AccessRights.SHARE,
+}  # fmt: skip
 
 
 class RelationHandlers:
@@ -58,6 +63,9 @@ class RelationHandlers:
     def _link(self, request: AssociateRequest | DisassociateRequest, *, associate: bool) -> Response:
         target = request.target
         rel = self._relationship(request.relationship, target.logical_name)
+        if rel.kind == "many_to_many":  # N:N needs append on both sides (a 1:N link is an update of the lookup)
+            for record in (target, *request.related):
+                self.h.require("append", record.logical_name, record.id)
         require_row(self.h.env, self.h.connection, target.logical_name, target.id)
         message = "associate" if associate else "disassociate"
         context = self.h._context(message, target.logical_name, target, relationship=rel.name, related=request.related)
@@ -139,6 +147,8 @@ class RelationHandlers:
         entity = self.h._meta(target.logical_name)
         if subordinate.logical_name != entity.logical_name or subordinate.id == target.id:
             raise InvalidOperationError("merge needs two different records of the same entity")
+        for record in (target, subordinate):
+            self.h.require("write", entity.logical_name, record.id)
         master_row = require_row(self.h.env, self.h.connection, entity.logical_name, target.id)
         sub_row = require_row(self.h.env, self.h.connection, entity.logical_name, subordinate.id)
         for row in (master_row, sub_row):
@@ -199,6 +209,10 @@ class RelationHandlers:
             raise ValidationError(
                 entity.logical_name, [AttributeProblem("principal", "records are shared with a systemuser or a team")]
             )
+        self.h.require("share", target.logical_name, target.id)
+        for privilege, bit in _SHARED_RIGHTS.items():  # one can only share what one holds (Dataverse)
+            if request.mode != "revoke" and int(request.rights) & bit:
+                self.h.require(privilege, target.logical_name, target.id)
         require_row(self.h.env, self.h.connection, target.logical_name, target.id)
         require_row(self.h.env, self.h.connection, principal.logical_name, principal.id)
         context = self.h._context(
@@ -214,7 +228,7 @@ class RelationHandlers:
                 entity,
                 target,
                 kind,
-                lambda child: self.h.handle(ShareRequest(child, principal, request.rights, request.mode)),
+                lambda child: self.h.platform().handle(ShareRequest(child, principal, request.rights, request.mode)),
             )
             change = {f"{principal.logical_name}:{principal.id}": after}
             audit.record(

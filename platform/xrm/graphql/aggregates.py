@@ -4,6 +4,7 @@ One statement per call; only the aggregates the selection asks for are computed.
 a date attribute needs a ``dateGrouping`` and is the whole number it gives (year, quarter 1-4,
 month 1-12, ISO-like week, day of month; see :mod:`xrm.query._aggregation`). At most
 ``max_page_size`` groups come back; more is an error (narrow the filter or the grouping).
+Calculated attributes group and aggregate by their result type, computed in SQL.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _fields_of(types: TypeMap, binding: EntityBinding, kinds: tuple[str, ...]) -
     entity = binding.entity
     return {
         field_name: attribute
-        for field_name, attribute in sorted(binding.values.items())
+        for field_name, attribute in sorted({**binding.values, **binding.calculated}.items())
         if types.kind(entity.attributes[attribute]) in kinds and entity.attributes[attribute].type != "memo"
     }
 
@@ -140,7 +141,8 @@ def _wanted(planner: Planner, info: GraphQLResolveInfo, binding: EntityBinding) 
             continue
         shape = info.schema.type_map[aggregate].fields[function].type.name  # type: ignore[attr-defined]
         names = [selected[0].name.value for selected in planner.collect(fields, shape).values()]
-        wanted[function] = [(name, binding.values[name]) for name in names if name in binding.values]
+        attributes = {**binding.values, **binding.calculated}
+        wanted[function] = [(name, attributes[name]) for name in names if name in attributes]
     return wanted
 
 
@@ -163,7 +165,7 @@ def _aggregate(
             group_by=tuple(group_by),
             top=settings.max_page_size if group_by else None,
         )
-        _, rows = loader.gateway.read(query, criteria.where)
+        rows = loader.root(query, criteria.where).rows  # through the retrieve_multiple steps
     if group_by and len(rows) >= settings.max_page_size:
         raise InputError(f"too many groups (at most {settings.max_page_size - 1}); narrow the filter or the grouping")
     results = []

@@ -80,7 +80,8 @@ class CalculatedAttributes:
             record = dict(row)
             reached = {lookup: parents[lookup].get(row.get(lookup)) for lookup in parents}
             for name in ordered:
-                record[name] = self._evaluate(name, record, reached, now)
+                hidden = gateway.hides(self.entity.logical_name, name)  # field security: reads as null
+                record[name] = None if hidden else self._evaluate(name, record, reached, now)
             results.append({name: record[name] for name in names})
         return results
 

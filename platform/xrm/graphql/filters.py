@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_, true
+from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 
 from xrm.graphql.bindings import EntityBinding, RelationLink, SchemaIndex
 from xrm.graphql.errors import InputError
@@ -82,8 +82,8 @@ class FilterCompiler:
                 where += part.where
             elif key == "not":
                 where.append(not_(self._as_clause(binding, self._node(binding, value))))
-            elif key in binding.values:
-                conditions += _conditions(binding.values[key], key, value)
+            elif key in binding.values or key in binding.calculated:  # calculated ones compile to SQL
+                conditions += _conditions(binding.values.get(key) or binding.calculated[key], key, value)
             elif key in binding.records:
                 where.append(self._lookup(binding, binding.records[key], value))
             elif key in binding.relations:
@@ -117,6 +117,8 @@ class FilterCompiler:
         return self.gateway.ids_subquery(query, target.primary_id, part.where)
 
     def _lookup(self, binding: EntityBinding, attribute: str, spec: Mapping[str, Any]) -> Clause:
+        if self.gateway.hides(binding.logical_name, attribute):
+            return false()  # a lookup the caller may not read is null, and null matches no lookup filter
         column = self.gateway.environment.tables.tables[binding.logical_name].c[attribute]
         targets = self.index.targets(binding.logical_name, attribute)
         if self.index.names.union(binding.entity.attributes[attribute]) is None:
@@ -184,8 +186,8 @@ class FilterCompiler:
         links: list[LinkEntity],
     ) -> None:
         key, value = item
-        if key in binding.values:
-            orders.append(OrderExpression(binding.values[key], bool(value), alias))
+        if key in binding.values or key in binding.calculated:
+            orders.append(OrderExpression(binding.values.get(key) or binding.calculated[key], bool(value), alias))
             return
         attribute = binding.records[key]
         targets = self.index.targets(binding.logical_name, attribute)

@@ -6,6 +6,8 @@ hook: ``ReadGateway.predicate`` (from ``GraphQLContext.read_predicate``) is pass
 compilation, for the root entity, every link-entity and every subquery alike. Filters the query
 model cannot express (``not``, filters across lookups, ``some``/``none``/``every``) arrive as extra
 row filters on the root (``where``): each is itself built from compiled queries (``ids_subquery``).
+Field security has its hook there too: ``ReadGateway.hidden`` (from ``GraphQLContext.hidden_attributes``)
+makes the secured attributes the caller may not read compile to null wherever a statement uses them.
 
 A gateway holds one connection (opened on first use) for the whole resolution of a root field, so
 nested levels read the same snapshot where the database isolation gives one; close it when done.
@@ -28,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 
 from xrm.data import SYSTEM_USER_ID, Environment
 from xrm.errors import XrmError
-from xrm.query import Aggregate, CompiledQuery, Predicate, QueryContext, QueryExpression, compile_query
+from xrm.query import Aggregate, CompiledQuery, Hidden, Predicate, QueryContext, QueryExpression, compile_query
 
 __all__ = ["ReadGateway", "ReadTimeoutError", "Rows"]
 
@@ -52,10 +54,12 @@ class ReadGateway:
         user_id: uuid.UUID | None = None,
         predicate: Predicate | None = None,
         timeout: float | None = None,
+        hidden: Hidden | None = None,
     ) -> None:
         self.environment = environment
         self.user_id = user_id
         self.predicate = predicate
+        self.hidden = hidden
         self.timeout = timeout
         self._deadline = time.monotonic() + timeout if timeout else None
         self._connection: Connection | None = None
@@ -131,7 +135,12 @@ class ReadGateway:
     def compile(self, query: QueryExpression, where: Sequence[ColumnElement[bool]] = ()) -> CompiledQuery:
         """``query`` compiled with the security predicate, ``where`` added to the root's filter."""
         model, tables = self.environment.model, self.environment.tables
-        return compile_query(model, tables, query, self._context, predicate=self._predicate(query.entity, where))
+        predicate = self._predicate(query.entity, where)
+        return compile_query(model, tables, query, self._context, predicate=predicate, hidden=self.hidden)
+
+    def hides(self, entity: str, attribute: str) -> bool:
+        """Whether the caller may not read ``entity.attribute`` (it reads as null)."""
+        return self.hidden is not None and attribute in self.hidden(entity)
 
     def ids_subquery(
         self, query: QueryExpression, label: str, where: Sequence[ColumnElement[bool]] = ()

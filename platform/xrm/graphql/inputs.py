@@ -4,7 +4,8 @@
 enum filter per choice...), the related record's filter per lookup (cases whose customer's name
 begins with "A": ``{customer: {account: {name: {beginsWith: "A"}}}}``), ``some``/``none``/``every``
 per relationship, and ``and``/``or``/``not``. ``<Type>OrderBy`` takes one attribute per list item,
-or a lookup's ordering (``{customer: {account: {name: ASC}}}``).
+or a lookup's ordering (``{customer: {account: {name: ASC}}}``). Calculated attributes filter and
+sort like stored ones of their result type: the query layer compiles their expressions to SQL.
 
 Create and update inputs are nullable throughout: required attributes are checked by the service,
 so that every missing or invalid attribute comes back at once in ``extensions.problems``.
@@ -107,8 +108,6 @@ def _value_filter(
     types: TypeMap, shared: dict[str, GraphQLInputObjectType], entity: CompiledEntity, attribute: CompiledAttribute
 ) -> GraphQLInputObjectType | None:
     kind = types.kind(attribute)
-    if attribute.type == "calculated":
-        return None
     if kind in ("choice", "multichoice"):
         enum = types.enum(entity, attribute)
         key = enum.name + ("ListFilter" if kind == "multichoice" else "Filter")
@@ -162,7 +161,7 @@ def _filter_fields(
         "or": GraphQLInputField(GraphQLList(GraphQLNonNull(own)), description="At least one filter matches."),
         "not": GraphQLInputField(own, description="The filter does not match."),
     }
-    for field_name, attribute_name in sorted(binding.values.items()):
+    for field_name, attribute_name in sorted({**binding.values, **binding.calculated}.items()):
         value_filter = _value_filter(types, shared, entity, entity.attributes[attribute_name])
         if value_filter is not None:
             fields[field_name] = GraphQLInputField(value_filter)
@@ -182,7 +181,7 @@ def _filter_fields(
 def _order_fields(types: TypeMap, binding: EntityBinding) -> dict[str, GraphQLInputField]:
     entity, names = binding.entity, types.index.names
     fields: dict[str, GraphQLInputField] = {}
-    for field_name, attribute_name in sorted(binding.values.items()):
+    for field_name, attribute_name in sorted({**binding.values, **binding.calculated}.items()):
         if types.kind(entity.attributes[attribute_name]) != "multichoice":
             fields[field_name] = GraphQLInputField(sort_direction)
     for field_name, attribute_name in sorted(binding.records.items()):

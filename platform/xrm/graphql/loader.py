@@ -7,6 +7,9 @@
   ``row_number()`` so each parent gets its own first ``n`` (plus one ``COUNT ... GROUP BY``).
 - Deeper levels recurse over the whole batch of the level above.
 
+Only the root read runs the plugin steps of ``retrieve_multiple`` / ``retrieve`` (see
+:mod:`xrm.graphql.pipeline`): the batched levels below it are part of the same query.
+
 So a page of 100 records with three levels of nested relationships runs the same number of
 statements as a page of 10. Id lists are split in chunks of :data:`CHUNK` (only levels beyond that
 many records take more statements). The records are plain dicts keyed by GraphQL field name;
@@ -18,15 +21,18 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
+
+from sqlalchemy import ColumnElement
 
 from xrm.graphql.bindings import RelationLink, SchemaIndex
 from xrm.graphql.calculated import CalculatedAttributes
 from xrm.graphql.filters import PARENT_ALIAS, Criteria, FilterCompiler
 from xrm.graphql.gateway import ReadGateway, Rows
 from xrm.graphql.paging import Orderings, Paging, page_info, paging_of, retarget_cursor, reverse_orders, with_tiebreaker
+from xrm.graphql.pipeline import PageReader, RootPage, RootSteps
 from xrm.graphql.relay import TYPE_KEY, encode_global_id
 from xrm.graphql.selection import ConnectionPlan, LookupPlan, RecordPlan
 from xrm.query import (
@@ -39,7 +45,7 @@ from xrm.query import (
     QueryExpression,
 )
 
-__all__ = ["CHUNK", "Loader"]
+__all__ = ["CHUNK", "Loader", "strip_columns"]
 
 CHUNK = 5000
 Record = dict[str, Any]
@@ -54,12 +60,24 @@ def _with(criteria: FilterExpression | None, *conditions: ConditionExpression) -
     return FilterExpression("and", conditions, (criteria,) if criteria is not None else ())
 
 
-class Loader:
-    """Loads the records of plans through one gateway."""
+def strip_columns(links: tuple[LinkEntity, ...]) -> tuple[LinkEntity, ...]:
+    """``links`` without their columns (to count or aggregate over the joins)."""
+    return tuple(replace(link, columns=(), links=strip_columns(link.links)) for link in links)
 
-    def __init__(self, index: SchemaIndex, gateway: ReadGateway, calculators: dict[str, CalculatedAttributes]) -> None:
+
+class Loader:
+    """Loads the records of plans through one gateway; root reads run the ``steps`` when given."""
+
+    def __init__(
+        self,
+        index: SchemaIndex,
+        gateway: ReadGateway,
+        calculators: dict[str, CalculatedAttributes],
+        steps: RootSteps | None = None,
+    ) -> None:
         self.index = index
         self.gateway = gateway
+        self.steps = steps
         self.settings = index.settings
         self.filters = FilterCompiler(index, gateway)
         self._calculators = calculators
@@ -106,12 +124,50 @@ class Loader:
         entity = plan.binding.entity
         found: dict[uuid.UUID, Record] = {}
         for chunk in _chunks(sorted(set(ids), key=str)):
-            condition = ConditionExpression(entity.primary_id, "in", chunk)
-            query = QueryExpression(entity.logical_name, columns=self.columns(plan), criteria=_with(None, condition))
-            _, rows = self.gateway.read(query)
+            _, rows = self.gateway.read(self._by_ids_query(plan, chunk))
             records = self.records(plan, rows)
             found.update({row[entity.primary_id]: record for row, record in zip(rows, records, strict=True)})
         return found
+
+    def _by_ids_query(self, plan: RecordPlan, ids: tuple[uuid.UUID, ...]) -> QueryExpression:
+        entity = plan.binding.entity
+        condition = ConditionExpression(entity.primary_id, "in", ids)
+        return QueryExpression(entity.logical_name, columns=self.columns(plan), criteria=_with(None, condition))
+
+    def retrieve(self, plan: RecordPlan, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Record]:
+        """Root records by id: as :meth:`by_ids`, but one ``retrieve`` message per record when the
+        entity has steps for it."""
+        entity = plan.binding.entity
+        if self.steps is None or not self.steps.active("retrieve", entity.logical_name):
+            return self.by_ids(plan, ids)
+        columns = self.columns(plan)
+
+        def read(record_id: uuid.UUID) -> Any:
+            _, rows = self.gateway.read(self._by_ids_query(plan, (record_id,)))
+            return rows[0] if rows else None
+
+        found: dict[uuid.UUID, Record] = {}
+        for record_id in dict.fromkeys(ids):
+            row = self.steps.retrieve(entity.logical_name, record_id, columns, read)
+            if row is not None:
+                found[record_id] = self.records(plan, [row])[0]  # type: ignore[list-item]
+        return found
+
+    def page(self, query: QueryExpression, where: Sequence[ColumnElement[bool]] = ()) -> RootPage:
+        """The rows of ``query`` (one page when it has a page size), no steps."""
+        compiled = self.gateway.compile(query, where)
+        fetched = compiled.page(self.gateway.rows(compiled))
+        return RootPage(query, compiled, list(fetched.rows), fetched.more_records)
+
+    def root(
+        self, query: QueryExpression, where: Sequence[ColumnElement[bool]] = (), read: PageReader | None = None
+    ) -> RootPage:
+        """A root field's read of ``query`` (by ``read``, else :meth:`page`), through the
+        ``retrieve_multiple`` steps: the page comes from the query the steps left."""
+        reader = read or (lambda actual: self.page(actual, where))
+        if self.steps is None:
+            return reader(query)
+        return self.steps.retrieve_multiple(query, reader)
 
     def _follow(self, plan: RecordPlan, field_name: str, lookup: LookupPlan, rows: Rows, records: list[Record]) -> None:
         attribute = plan.binding.entity.attributes[lookup.attribute]
@@ -177,24 +233,39 @@ class Loader:
         return result
 
     def connection(self, connection: ConnectionPlan) -> dict[str, Any]:
-        """A root connection: one page of ``connection.entity`` (and its count if asked)."""
+        """A root connection: one page of ``connection.entity`` (and its count if asked).
+
+        Page and count are read inside the ``retrieve_multiple`` steps (see :meth:`root`), so a
+        step that changes the query changes both.
+        """
         paging = paging_of(connection.arguments, self.settings)
         criteria = self.filters.criteria(connection.entity, connection.arguments.get("filter"))
-        rows: list[Any] = []
-        more = False
         orderings = self._orderings(connection, criteria.criteria, paging)
-        compiled = self.gateway.compile(orderings.query, criteria.where)  # checks orderBy and cursor, always
-        if paging.size and (connection.edges or connection.nodes or connection.page_info):
-            page = compiled.page(self.gateway.rows(compiled))
-            rows, more = list(page.rows), page.more_records
-            if paging.backward:
-                rows.reverse()
+        checked = self.gateway.compile(orderings.query, criteria.where)  # checks orderBy and cursor, always
+        wants_rows = bool(paging.size and (connection.edges or connection.nodes or connection.page_info))
+
+        def read(query: QueryExpression) -> RootPage:
+            compiled = checked if query == orderings.query else self.gateway.compile(query, criteria.where)
+            page = RootPage(query, compiled)
+            if wants_rows:
+                fetched = compiled.page(self.gateway.rows(compiled))
+                page.rows, page.more = list(fetched.rows), fetched.more_records
+                if paging.backward:
+                    page.rows.reverse()
+            if connection.total_count:
+                # the links a step added restrict the count too; the order links do not change it
+                added = tuple(link for link in query.links if link not in orderings.query.links)
+                count = QueryExpression(query.entity, criteria=query.criteria, links=strip_columns(added))
+                page.total = self.gateway.count(count, criteria.where)
+            return page
+
+        page = self.root(orderings.query, read=read)
+        rows: Rows = page.rows  # type: ignore[assignment]
         records = self.records(connection.node, rows)
-        pages = [(orderings, compiled, row) for row in rows]
-        result = self._shape(connection, pages, records, more, paging)
+        pages = [(orderings, page.compiled or checked, row) for row in rows]
+        result = self._shape(connection, pages, records, page.more, paging)
         if connection.total_count:
-            count = QueryExpression(connection.entity, criteria=criteria.criteria)
-            result["totalCount"] = self.gateway.count(count, criteria.where)
+            result["totalCount"] = page.total or 0
         return result
 
     def _scope(

@@ -2,7 +2,8 @@
 
 Per entity: ``create<Type>(input)``, ``update<Type>(id, input, expectedVersion)`` and
 ``delete<Type>(id)``. For any entity: ``assign``, ``setState``, ``associate``, ``disassociate``,
-``merge``, ``grantAccess``/``modifyAccess``/``revokeAccess``, ``executeMultiple`` (see
+``merge``, ``grantAccess``/``modifyAccess``/``revokeAccess``,
+``addUserToRecordTeam``/``removeUserFromRecordTeam`` (record access teams), ``executeMultiple`` (see
 :mod:`xrm.graphql.batch`) and ``executeAction(name, target, parameters)``: the generic door to the
 custom actions solutions register (untyped: both are JSON). Actions a solution declares also get a
 typed mutation of their own (see :mod:`xrm.graphql.actions`).
@@ -163,6 +164,13 @@ def _record_resolvers(reads: Reads) -> dict[str, Resolver]:
 
         return share
 
+    def record_team(method: str) -> Resolver:
+        def change(_r: Any, info: GraphQLResolveInfo, target: Mapping[str, Any], user: uuid.UUID, template: str) -> Any:
+            getattr(_service(info), method)(target["entity"], target["id"], user, template)
+            return changed(info, target)
+
+        return change
+
     def merge(
         _r: Any, info: GraphQLResolveInfo, entity: str, target: uuid.UUID, subordinate: uuid.UUID, **options: Any
     ) -> Any:
@@ -180,6 +188,8 @@ def _record_resolvers(reads: Reads) -> dict[str, Resolver]:
         "assign": assign, "setState": set_state, "associate": linker("associate"),
         "disassociate": linker("disassociate"), "merge": merge, "grantAccess": sharer("grant_access"),
         "modifyAccess": sharer("modify_access"), "revokeAccess": sharer("revoke_access"),
+        "addUserToRecordTeam": record_team("add_user_to_record_team"),
+        "removeUserFromRecordTeam": record_team("remove_user_from_record_team"),
     }  # fmt: skip
 
 
@@ -222,6 +232,7 @@ def _generic_mutations(reads: Reads, entity_names: GraphQLEnumType) -> dict[str,
         "subordinateStatus": GraphQLInt,
     }  # fmt: skip
     state = {"target": ref, "state": GraphQLNonNull(GraphQLInt), "status": GraphQLInt}
+    record_team = {"target": ref, "user": GraphQLNonNull(UUIDScalar), "template": text}
     node = node_interface
     return {
         "assign": _field(node, {"target": ref, "owner": ref}, resolvers["assign"], "Give a record (and, per cascade, its children) to a user or team."),
@@ -232,6 +243,14 @@ def _generic_mutations(reads: Reads, entity_names: GraphQLEnumType) -> dict[str,
         "grantAccess": _field(node, share, resolvers["grantAccess"], "Share a record: add rights for a user or team."),
         "modifyAccess": _field(node, share, resolvers["modifyAccess"], "Replace the rights a user or team has."),
         "revokeAccess": _field(node, {"target": ref, "principal": ref}, resolvers["revokeAccess"], "Stop sharing a record."),
+        "addUserToRecordTeam": _field(
+            node, record_team, resolvers["addUserToRecordTeam"],
+            "Add a user to the record's access team for a team template (created and shared on first use).",
+        ),
+        "removeUserFromRecordTeam": _field(
+            node, record_team, resolvers["removeUserFromRecordTeam"],
+            "Take a user off the record's access team for a team template (the team and its share stay).",
+        ),
         "executeMultiple": _field(
             GraphQLNonNull(result_type()),
             {"requests": GraphQLNonNull(GraphQLList(GraphQLNonNull(request_input(entity_names, record)))),

@@ -83,15 +83,19 @@ RESERVED_TYPES = frozenset(
         "EntityDefinition", "AttributeDefinition", "OptionDefinition", "StateDefinition",
         "RelationshipDefinition", "OptionSetDefinition", "FormDefinition", "FormTab", "FormSection",
         "FormCell", "FormSubgrid", "FormQuickView", "ViewDefinition", "ViewOrder", "KeyDefinition",
+        "PrincipalReference", "SecurityRoleDefinition", "RolePrivilegeDefinition",
     }
 )  # fmt: skip
 RESERVED_QUERY_FIELDS = frozenset(
-    {"node", "nodes", "view", "entityDefinition", "entityDefinitions", "optionSets", "forms", "views"}
-)
+    {
+        "node", "nodes", "view", "entityDefinition", "entityDefinitions", "optionSets", "forms", "views",
+        "securityRoles", "rolesOf",
+    }
+)  # fmt: skip
 RESERVED_MUTATION_FIELDS = frozenset(
     {
         "assign", "setState", "associate", "disassociate", "merge", "executeMultiple", "executeAction",
-        "grantAccess", "modifyAccess", "revokeAccess",
+        "grantAccess", "modifyAccess", "revokeAccess", "assignRole", "removeRole",
     }
 )  # fmt: skip
 _RESERVED_FIELDS = ("id", "and", "or", "not")

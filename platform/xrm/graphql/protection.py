@@ -10,6 +10,10 @@
    page sizes of the connections around it, each related record one per parent record; a page
    size above ``max_page_size`` is refused here too.
 
+Steps 1 to 3 depend on the document alone: a document that passed them is kept in the schema's
+:class:`~xrm.graphql.documents.DocumentCache` and not parsed or checked again; step 4 depends
+on the variables and runs on every request.
+
 Each refusal is a GraphQL error with ``extensions.code`` (``QUERY_TOO_COMPLEX`` with ``limit``,
 ``maximum`` and ``actual``; ``BAD_USER_INPUT`` for a page size; ``GRAPHQL_VALIDATION_FAILED``).
 """
@@ -39,6 +43,7 @@ from graphql import (
     get_named_type,
     validate,
 )
+from xrm.graphql.documents import DocumentCache
 from xrm.graphql.errors import TOO_COMPLEX, VALIDATION_FAILED
 from xrm.graphql.settings import GraphQLSettings
 
@@ -189,13 +194,28 @@ def operation_cost(
 
 
 class ProtectionExtension(SchemaExtension):
-    """Enforces :class:`~xrm.graphql.settings.GraphQLSettings` on every operation."""
+    """Enforces :class:`~xrm.graphql.settings.GraphQLSettings` on every operation.
 
-    def __init__(self, settings: GraphQLSettings) -> None:
+    With a :class:`~xrm.graphql.documents.DocumentCache` (one per schema), a document that passed
+    the depth, alias and validation checks before is taken from it instead of being parsed and
+    checked again; the cost and page sizes, which depend on the variables, are checked every time.
+    """
+
+    def __init__(self, settings: GraphQLSettings, documents: DocumentCache | None = None) -> None:
         self.settings = settings
+        self.documents = documents
+        self._from_cache = False
 
     def on_operation(self) -> Iterator[None]:
         self.execution_context.parse_options["max_tokens"] = self.settings.max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if self.documents is not None and context.graphql_document is None and context.query:
+            document = self.documents.get(context.query)
+            if document is not None:  # strawberry does not parse a document that is already set
+                context.graphql_document, self._from_cache = document, True
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -205,6 +225,17 @@ class ProtectionExtension(SchemaExtension):
         yield
 
     def _errors(self, document: DocumentNode) -> list[GraphQLError]:
+        if not self._from_cache:
+            errors = self._document_errors(document)
+            if errors:
+                return errors
+            query = self.execution_context.query
+            if self.documents is not None and query:
+                self.documents.put(query, document)
+        return self._cost_errors(document)
+
+    def _document_errors(self, document: DocumentNode) -> list[GraphQLError]:
+        """Depth, aliases and the validation rules: what depends on the document alone."""
         settings, context = self.settings, self.execution_context
         depth = document_depth(document)
         if depth > settings.max_depth:
@@ -212,17 +243,19 @@ class ProtectionExtension(SchemaExtension):
         aliases = alias_count(document)
         if aliases > settings.max_aliases:
             return [_too_complex("max_aliases", settings.max_aliases, aliases, "too aliased")]
-        schema = context.schema._schema
         rules = list(context.validation_rules)
         if not settings.introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
-        errors = validate(schema, document, rules, hide_suggestions=not settings.introspection)
-        if errors:
-            for error in errors:
-                error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
-            return list(errors)
+        errors = validate(context.schema._schema, document, rules, hide_suggestions=not settings.introspection)
+        for error in errors:
+            error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
+        return list(errors)
+
+    def _cost_errors(self, document: DocumentNode) -> list[GraphQLError]:
+        """Page sizes and cost of the operation that runs, with this request's variables."""
+        settings, context = self.settings, self.execution_context
         cost, oversized = operation_cost(
-            schema, document, context.operation_name, dict(context.variables or {}), settings
+            context.schema._schema, document, context.operation_name, dict(context.variables or {}), settings
         )
         if oversized:
             field, size = oversized[0]

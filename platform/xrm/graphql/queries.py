@@ -4,7 +4,8 @@
 
 Each root resolver reads its whole selection first (:class:`~xrm.graphql.selection.Planner`) and
 loads every level below it in batches (:class:`~xrm.graphql.loader.Loader`) through one read
-gateway; the fields below only read the dicts that built.
+gateway; the fields below only read the dicts that built. The root read itself runs the plugin
+steps of ``retrieve_multiple`` / ``retrieve`` (:mod:`xrm.graphql.pipeline`); the levels below do not.
 """
 
 from __future__ import annotations
@@ -33,14 +34,15 @@ from xrm.graphql.context import GraphQLContext
 from xrm.graphql.definitions import view_column_type
 from xrm.graphql.errors import InputError
 from xrm.graphql.gateway import ReadGateway
-from xrm.graphql.loader import Loader
+from xrm.graphql.loader import Loader, strip_columns
 from xrm.graphql.objects import connection_arguments
 from xrm.graphql.paging import page_info, paging_of
+from xrm.graphql.pipeline import RootPage, RootSteps
 from xrm.graphql.relay import decode_global_id, node_interface, page_info_type
 from xrm.graphql.scalars import JSONScalar, UUIDScalar, to_json
 from xrm.graphql.selection import ConnectionPlan, Planner
 from xrm.graphql.typemap import TypeMap
-from xrm.query import LinkEntity, query_from_view
+from xrm.query import QueryExpression, query_from_view
 
 __all__ = ["Reads", "query_fields"]
 
@@ -59,19 +61,28 @@ class Reads:
         gateway = ReadGateway(
             context.environment,
             user_id=context.user_id,
-            predicate=context.read_predicate,
+            predicate=context.row_filter(),
             timeout=self.index.settings.request_timeout,
+            hidden=context.hidden_attributes(),
         )
         try:
-            yield Loader(self.index, gateway, self.calculators), Planner(self.index, info)
+            loader = Loader(self.index, gateway, self.calculators, RootSteps(context.service))
+            yield loader, Planner(self.index, info)
         finally:
             gateway.close()
 
-    def one(self, info: GraphQLResolveInfo, entity: str, record_id: uuid.UUID) -> dict[str, Any] | None:
-        """The record ``entity``/``record_id`` shaped for the selection of ``info`` (None if unreadable)."""
+    def one(
+        self, info: GraphQLResolveInfo, entity: str, record_id: uuid.UUID, *, steps: bool = False
+    ) -> dict[str, Any] | None:
+        """The record ``entity``/``record_id`` shaped for the selection of ``info`` (None if unreadable).
+
+        With ``steps`` (the root field ``<entity>(id)``) the read runs the ``retrieve`` steps; a
+        mutation's payload re-reads the record it wrote without them (its own message ran its steps).
+        """
         with self.loader(info) as (loader, planner):
             plan = planner.record(self.index.binding(entity), list(info.field_nodes))
-            return loader.by_ids(plan, [record_id]).get(record_id)
+            found = loader.retrieve(plan, [record_id]) if steps else loader.by_ids(plan, [record_id])
+            return found.get(record_id)
 
     def nodes(self, info: GraphQLResolveInfo, global_ids: list[str]) -> list[dict[str, Any] | None]:
         references = [decode_global_id(global_id) for global_id in global_ids]
@@ -81,7 +92,7 @@ class Reads:
                 wanted.setdefault(entity, set()).add(record_id)
         with self.loader(info) as (loader, planner):
             plans = planner.abstract(sorted(wanted), list(info.field_nodes))
-            found = {entity: loader.by_ids(plans[entity], ids) for entity, ids in wanted.items()}
+            found = {entity: loader.retrieve(plans[entity], ids) for entity, ids in wanted.items()}
         return [found.get(entity, {}).get(record_id) for entity, record_id in references]
 
 
@@ -90,7 +101,7 @@ def _entity_fields(types: TypeMap, reads: Reads, entity: str) -> dict[str, Graph
     names = binding.names
 
     def single(_root: Any, info: GraphQLResolveInfo, id: uuid.UUID) -> dict[str, Any] | None:  # noqa: A002
-        return reads.one(info, entity, id)
+        return reads.one(info, entity, id, steps=True)
 
     def many(_root: Any, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any]:
         with reads.loader(info) as (loader, planner):
@@ -106,10 +117,6 @@ def _entity_fields(types: TypeMap, reads: Reads, entity: str) -> dict[str, Graph
             description=f"A page of {entity} records.", extensions={"xrm": "connection"},
         ),
     }  # fmt: skip
-
-
-def _strip_columns(links: tuple[LinkEntity, ...]) -> tuple[LinkEntity, ...]:
-    return tuple(replace(link, columns=(), links=_strip_columns(link.links)) for link in links)
 
 
 def _view_page(
@@ -132,15 +139,17 @@ def _view_page(
             dict.fromkeys((*stored, *loader.columns(plan.node), *_dependencies(loader, entity, calculated)))
         )
         query = replace(base, columns=columns, cursor=paging.cursor)
-        compiled, rows, more = None, [], False
-        if paging.size:
-            compiled, fetched = loader.gateway.read(query)
-            page = compiled.page(fetched)
-            rows, more = list(page.rows), page.more_records
-        result = _view_result(loader, plan, view, calculated, compiled, rows, more, paging)
+
+        def read(actual: QueryExpression) -> RootPage:
+            page = loader.page(actual) if paging.size else RootPage(actual)
+            if plan.total_count:
+                page.total = loader.gateway.count(replace(actual, links=strip_columns(actual.links)))
+            return page
+
+        page = loader.root(query, read=read)
+        result = _view_result(loader, plan, view, calculated, page.compiled, list(page.rows), page.more, paging)
         if plan.total_count:
-            count = replace(base, columns=None, links=_strip_columns(base.links), orders=(), page_size=None)
-            result["totalCount"] = loader.gateway.count(count)
+            result["totalCount"] = page.total or 0
         return result
 
 

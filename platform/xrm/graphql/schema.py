@@ -28,6 +28,7 @@ from xrm.data import Environment
 from xrm.graphql.aggregates import aggregate_fields
 from xrm.graphql.bindings import SchemaIndex, build_index
 from xrm.graphql.definitions import definition_fields
+from xrm.graphql.documents import DocumentCache
 from xrm.graphql.errors import translate_errors
 from xrm.graphql.inputs import build_inputs
 from xrm.graphql.introspection import IntrospectionCache
@@ -36,6 +37,7 @@ from xrm.graphql.naming import NameConverter
 from xrm.graphql.objects import build_enums, build_objects
 from xrm.graphql.protection import ProtectionExtension
 from xrm.graphql.queries import Reads, query_fields
+from xrm.graphql.roles import role_fields
 from xrm.graphql.settings import GraphQLSettings
 from xrm.graphql.typemap import TypeMap
 from xrm.metadata import Model
@@ -53,22 +55,25 @@ class _Shell:
 class XrmSchema(strawberry.Schema):
     """A strawberry schema serving a generated graphql-core schema.
 
-    ``index`` says how the schema maps onto the model; ``settings`` are its limits. Errors get
+    ``index`` says how the schema maps onto the model; ``settings`` are its limits; ``documents``
+    keeps the documents that passed its checks (see :mod:`xrm.graphql.protection`). Errors get
     their ``extensions.code`` in :meth:`process_errors` (see :mod:`xrm.graphql.errors`).
     """
 
     def __init__(self, graphql_schema: GraphQLSchema, index: SchemaIndex) -> None:
         settings = index.settings
         introspected: OrderedDict[str, Any] = OrderedDict()
+        documents = DocumentCache()
         super().__init__(
             query=_Shell,
-            extensions=[lambda: ProtectionExtension(settings), lambda: IntrospectionCache(introspected)],
+            extensions=[lambda: ProtectionExtension(settings, documents), lambda: IntrospectionCache(introspected)],
             config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=not settings.introspection),
         )
         self._schema = graphql_schema
         graphql_schema._strawberry_schema = self  # type: ignore[attr-defined]
         self.index = index
         self.settings = settings
+        self.documents = documents
 
     @property
     def model(self) -> Model:
@@ -116,15 +121,17 @@ def build_schema_for(model: Model, settings: GraphQLSettings | None = None) -> X
         {names.entity_value(name): GraphQLEnumValue(name) for name in sorted(model.entities)},
         description="The logical name of an entity.",
     )
+    role_queries, role_mutations = role_fields(model, entity_names)
     query = GraphQLObjectType(
         "Query",
         lambda: {
             **query_fields(types, reads, entity_names),
             **aggregate_fields(types, reads),
             **definition_fields(index),
+            **role_queries,
         },
     )
-    mutation = GraphQLObjectType("Mutation", lambda: mutation_fields(types, reads, entity_names))
+    mutation = GraphQLObjectType("Mutation", lambda: {**mutation_fields(types, reads, entity_names), **role_mutations})
     schema = GraphQLSchema(query, mutation, types=list(types.objects.values()))
     errors = validate_schema(schema)
     if errors:

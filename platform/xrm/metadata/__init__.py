@@ -9,6 +9,7 @@ from xrm.metadata.compiler import SYSTEM_SOLUTION, compile_model, order_solution
 from xrm.metadata.components import (
     ActionMetadata,
     ActionParameterMetadata,
+    FieldSecurityProfileMetadata,
     FormMetadata,
     OptionSetMetadata,
     PluginStepMetadata,
@@ -47,6 +48,7 @@ __all__ = [
     "CompiledOptionSet",
     "CompiledRelationship",
     "EntityMetadata",
+    "FieldSecurityProfileMetadata",
     "FormMetadata",
     "ManyToManyRelationshipMetadata",
     "Model",

@@ -208,12 +208,18 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
 
 
 def _register_components(model: Model, definition: SolutionDefinition) -> list[MetadataIssue]:
-    """Forms and views (keyed by entity and name), roles, plugin steps and actions (by name)."""
+    """Forms and views (keyed by entity and name); roles, field security profiles, plugin steps and
+    actions (by name)."""
     issues: list[MetadataIssue] = []
     kinds: list[tuple[str, dict[Any, CompiledComponent], list[tuple[Any, Any]]]] = [
         ("forms", model.forms, [((f.entity, f.name), f) for f in definition.forms]),
         ("views", model.views, [((v.entity, v.name), v) for v in definition.views]),
         ("roles", model.roles, [(r.name, r) for r in definition.roles]),
+        (
+            "field_security_profiles",
+            model.field_profiles,
+            [(p.name, p) for p in definition.field_security_profiles],
+        ),
         ("steps", model.steps, [(s.name, s) for s in definition.steps]),
         ("actions", model.actions, [(a.name, a) for a in definition.actions]),
     ]

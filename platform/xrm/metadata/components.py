@@ -1,4 +1,4 @@
-"""Option sets, forms, views, security roles, plugin steps and custom actions."""
+"""Option sets, forms, views, security roles, field security profiles, plugin steps and custom actions."""
 
 from __future__ import annotations
 
@@ -29,9 +29,12 @@ __all__ = [
     "LinkEntityMetadata",
     "ViewMetadata",
     "Depth",
+    "GlobalPrivilege",
     "Privilege",
     "EntityPrivilegesMetadata",
     "RoleMetadata",
+    "FieldPermissionMetadata",
+    "FieldSecurityProfileMetadata",
     "Stage",
     "StepMode",
     "StepImageMetadata",
@@ -284,6 +287,16 @@ class Privilege(str, Enum):
     SHARE = "share"
 
 
+class GlobalPrivilege(str, Enum):
+    """The platform's privileges not tied to an entity."""
+
+    MANAGE_USERS = "manage_users"
+    MANAGE_TEAMS = "manage_teams"
+    MANAGE_ROLES = "manage_roles"
+    MANAGE_SOLUTIONS = "manage_solutions"
+    VIEW_AUDIT = "view_audit"
+
+
 class EntityPrivilegesMetadata(MetadataModel):
     entity: LogicalName
     create: Depth = Depth.NONE
@@ -301,8 +314,46 @@ class RoleMetadata(MetadataModel):
     id: uuid.UUID | None = None
     display_name: str | None = None
     description: str | None = None
+    # every privilege on every entity at organization depth, every global privilege and every
+    # secured field (Dataverse's System Administrator)
+    administrator: bool = False
     privileges: tuple[EntityPrivilegesMetadata, ...] = ()
+    # the platform's own are listed in GlobalPrivilege; a solution may name its own for its plugins
     global_privileges: tuple[LogicalName, ...] = ()
+
+
+# --- field security profiles -------------------------------------------------------------------
+
+
+class FieldPermissionMetadata(MetadataModel):
+    """What a profile allows on one secured attribute; anything not granted is refused."""
+
+    entity: LogicalName
+    attribute: LogicalName
+    read: bool = False
+    create: bool = False
+    update: bool = False
+
+
+class FieldSecurityProfileMetadata(MetadataModel):
+    """A field security profile: given to users and teams, it opens secured attributes to them."""
+
+    name: LogicalName
+    id: uuid.UUID | None = None
+    display_name: str | None = None
+    description: str | None = None
+    permissions: tuple[FieldPermissionMetadata, ...] = ()
+
+    @field_validator("permissions")
+    @classmethod
+    def _one_per_attribute(
+        cls, permissions: tuple[FieldPermissionMetadata, ...]
+    ) -> tuple[FieldPermissionMetadata, ...]:
+        keys = [f"{p.entity}.{p.attribute}" for p in permissions]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"{', '.join(duplicates)} listed more than once")
+        return permissions
 
 
 # --- plugin steps ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from enum import Enum
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from xrm.metadata._base import LogicalName, MetadataModel
 from xrm.metadata.attributes import AttributeMetadata
@@ -24,6 +24,8 @@ __all__ = [
     "StateMetadata",
     "StatusTransitionMetadata",
     "StateModelMetadata",
+    "AccessTeamRight",
+    "AccessTeamTemplateMetadata",
     "EntityMetadata",
     "MAX_ALTERNATE_KEYS",
     "MAX_KEY_COLUMNS",
@@ -176,6 +178,38 @@ class StateModelMetadata(MetadataModel):
         return {status.value: state.value for state in self.states for status in state.statuses}
 
 
+class AccessTeamRight(str, Enum):
+    """A right a team template gives a record's access team (Dataverse's access rights, less create)."""
+
+    READ = "read"
+    WRITE = "write"
+    APPEND = "append"
+    APPEND_TO = "append_to"
+    DELETE = "delete"
+    SHARE = "share"
+    ASSIGN = "assign"
+
+
+class AccessTeamTemplateMetadata(MetadataModel):
+    """A team template: each record gets an access team of its own, which the record is shared with.
+
+    Dataverse's record-based access teams: members are added per record, and the team is created
+    on first use with the template's ``rights``. Keyed by name in ``access_team_templates``.
+    """
+
+    display_name: str | None = None
+    description: str | None = None
+    rights: tuple[AccessTeamRight, ...] = Field(min_length=1)
+
+    @field_validator("rights")
+    @classmethod
+    def _distinct(cls, rights: tuple[AccessTeamRight, ...]) -> tuple[AccessTeamRight, ...]:
+        repeated = sorted({r.value for r in rights if rights.count(r) > 1})
+        if repeated:
+            raise ValueError(f"rights repeat {repeated}")
+        return rights
+
+
 _EXTENSION_FIELDS = frozenset({"logical_name", "extends", "attributes", "keys", "relationships", "many_to_many"})
 
 
@@ -203,6 +237,9 @@ class EntityMetadata(MetadataModel):
     states: StateModelMetadata | None = None
     relationships: dict[str, OneToManyRelationshipMetadata] = Field(default_factory=dict)
     many_to_many: dict[str, ManyToManyRelationshipMetadata] = Field(default_factory=dict)
+    access_team_templates: dict[LogicalName, AccessTeamTemplateMetadata] = Field(
+        default_factory=dict, description="access team templates by name (user-owned entities only)"
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from xrm.metadata._base import NAME_PATTERN
 from xrm.metadata.components import (
     ActionMetadata,
+    FieldSecurityProfileMetadata,
     FormMetadata,
     OptionSetMetadata,
     PluginStepsMetadata,
@@ -37,6 +38,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "view": ViewMetadata,
     "role": RoleMetadata,
     "action": ActionMetadata,
+    "field_security_profile": FieldSecurityProfileMetadata,
     "plugins": PluginStepsMetadata,
 }
 
@@ -48,6 +50,7 @@ _FOLDER_KINDS = {
     "views": "view",
     "roles": "role",
     "actions": "action",
+    "field_security_profiles": "field_security_profile",
 }
 _FILE_KINDS = {"solution.yaml": "solution", "plugins.yaml": "plugins"}
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from xrm.errors import MetadataError, MetadataIssue
 from xrm.metadata.components import (
     ActionMetadata,
+    FieldSecurityProfileMetadata,
     FormMetadata,
     OptionSetMetadata,
     PluginStepsMetadata,
@@ -31,6 +32,7 @@ COMPONENT_FOLDERS: dict[str, type[BaseModel]] = {
     "views": ViewMetadata,
     "roles": RoleMetadata,
     "actions": ActionMetadata,
+    "field_security_profiles": FieldSecurityProfileMetadata,
 }
 _IGNORED = {"data", "README.md", "tests", "__pycache__"}
 
@@ -159,6 +161,7 @@ def read_solution(path: Path | str) -> tuple[SolutionDefinition | None, list[Met
         views=tuple(components["views"]),
         roles=tuple(components["roles"]),
         actions=tuple(components["actions"]),
+        field_security_profiles=tuple(components["field_security_profiles"]),
         steps=steps,
         path=root,
         origins=origins,

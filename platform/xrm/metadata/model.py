@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 
 from xrm.errors import XrmError
 from xrm.metadata.attributes import AttributeMetadata, OptionMetadata
-from xrm.metadata.components import ActionMetadata, FormMetadata, PluginStepMetadata, RoleMetadata, ViewMetadata
+from xrm.metadata.components import (
+    ActionMetadata,
+    FieldSecurityProfileMetadata,
+    FormMetadata,
+    PluginStepMetadata,
+    RoleMetadata,
+    ViewMetadata,
+)
 from xrm.metadata.entity import (
     ActivityRollup,
     AlternateKeyMetadata,
@@ -110,12 +117,14 @@ class CompiledOptionSet:
 
 @dataclass(frozen=True)
 class CompiledComponent:
-    """A form, view, role, plugin step or custom action with its owner and stable id."""
+    """A form, view, role, field security profile, plugin step or custom action with its owner and stable id."""
 
     name: str
     id: uuid.UUID
     solution: str
-    metadata: FormMetadata | ViewMetadata | RoleMetadata | PluginStepMetadata | ActionMetadata
+    metadata: (
+        FormMetadata | ViewMetadata | RoleMetadata | FieldSecurityProfileMetadata | PluginStepMetadata | ActionMetadata
+    )
 
 
 @dataclass
@@ -172,6 +181,7 @@ class Model:
     roles: dict[str, CompiledComponent] = field(default_factory=dict)
     steps: dict[str, CompiledComponent] = field(default_factory=dict)
     actions: dict[str, CompiledComponent] = field(default_factory=dict)
+    field_profiles: dict[str, CompiledComponent] = field(default_factory=dict)
 
     def entity(self, name: str) -> CompiledEntity:
         try:

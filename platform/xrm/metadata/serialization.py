@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from xrm.metadata.components import (
     ActionMetadata,
+    FieldSecurityProfileMetadata,
     FormMetadata,
     OptionSetMetadata,
     PluginStepMetadata,
@@ -30,6 +31,7 @@ _KINDS: dict[str, type[BaseModel]] = {
     "roles": RoleMetadata,
     "steps": PluginStepMetadata,
     "actions": ActionMetadata,
+    "field_security_profiles": FieldSecurityProfileMetadata,
 }
 
 
@@ -72,7 +74,7 @@ def write_solution_folder(definition: SolutionDefinition, folder: Path) -> list[
     """Write a solution as a folder that :func:`load_solution` reads back to an equal definition."""
     written = [folder / MANIFEST_FILE]
     _write(written[0], dump_component(definition.manifest))
-    for kind in ("entities", "optionsets", "forms", "views", "roles", "actions"):
+    for kind in ("entities", "optionsets", "forms", "views", "roles", "actions", "field_security_profiles"):
         for item in getattr(definition, kind):
             name = item.logical_name if kind == "entities" else item.name
             prefix = f"{item.entity}_" if kind in ("forms", "views") else ""

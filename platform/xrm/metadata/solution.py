@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from xrm.metadata._base import LogicalName, MetadataModel
 from xrm.metadata.components import (
     ActionMetadata,
+    FieldSecurityProfileMetadata,
     FormMetadata,
     OptionSetMetadata,
     PluginStepMetadata,
@@ -124,6 +125,7 @@ class SolutionDefinition:
     roles: tuple[RoleMetadata, ...] = ()
     steps: tuple[PluginStepMetadata, ...] = ()
     actions: tuple[ActionMetadata, ...] = ()
+    field_security_profiles: tuple[FieldSecurityProfileMetadata, ...] = ()
     path: Path | None = field(default=None, compare=False)
     # Where each component came from, for error messages: (kind, name) -> locator.
     origins: dict[tuple[str, str], Locator] = field(default_factory=dict, compare=False)

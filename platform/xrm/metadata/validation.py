@@ -9,13 +9,14 @@ from xrm.errors import MetadataIssue
 from xrm.metadata.autonumber import parse_format
 from xrm.metadata.components import (
     ActionMetadata,
+    FieldSecurityProfileMetadata,
     FilterMetadata,
     FormMetadata,
     LinkEntityMetadata,
     RoleMetadata,
     ViewMetadata,
 )
-from xrm.metadata.entity import MAX_ALTERNATE_KEYS
+from xrm.metadata.entity import MAX_ALTERNATE_KEYS, Ownership
 from xrm.metadata.expressions import (
     ExpressionError,
     check_calculated_chain,
@@ -55,6 +56,8 @@ def validate_layer(model: Model, definition: SolutionDefinition) -> list[Metadat
     issues += _check_defaults(model, definition)
     for role in definition.roles:
         issues += _check_role(model, role, definition.locate("roles", role.name))
+    for profile in definition.field_security_profiles:
+        issues += _check_field_profile(model, profile, definition.locate("field_security_profiles", profile.name))
     for action in definition.actions:
         issues += _check_action(model, action, definition.locate("actions", action.name))
     for step in definition.steps:
@@ -104,6 +107,12 @@ def _check_entity(
                     ("primary_name",), f"'{entity.primary_name}' is not a string attribute of '{entity.logical_name}'"
                 )
             )
+        if entity.definition.access_team_templates and entity.ownership is not Ownership.USER:
+            message = (
+                f"'{entity.logical_name}' has '{entity.ownership.value}' ownership: only user-owned entities "
+                "can have access team templates (ownership: user)"
+            )
+            issues.append(locator.issue(("access_team_templates",), message))
     own = [attr for attr in entity.attributes.values() if attr.solution == definition.name and not attr.system]
     for attr in own:
         issues += _check_attribute(model, entity, attr, locator, ("attributes", attr.name))
@@ -414,3 +423,25 @@ def _check_role(model: Model, role: RoleMetadata, locator: Locator) -> list[Meta
         for index, item in enumerate(role.privileges)
         if item.entity not in model.entities
     ]
+
+
+def _check_field_profile(model: Model, profile: FieldSecurityProfileMetadata, locator: Locator) -> list[MetadataIssue]:
+    """Each permission names an attribute marked ``secured``: on any other it would mean nothing."""
+    issues: list[MetadataIssue] = []
+    for index, permission in enumerate(profile.permissions):
+        path: Path_ = ("permissions", index)
+        entity = model.entities.get(permission.entity)
+        if entity is None:
+            issues.append(locator.issue((*path, "entity"), f"unknown entity '{permission.entity}'"))
+            continue
+        attribute = entity.attributes.get(permission.attribute)
+        if attribute is None:
+            message = f"'{permission.entity}' has no attribute '{permission.attribute}'"
+            issues.append(locator.issue((*path, "attribute"), message))
+        elif not attribute.metadata.secured:
+            message = (
+                f"'{permission.entity}.{permission.attribute}' is not secured: a field permission on it means "
+                "nothing (mark the attribute 'secured: true')"
+            )
+            issues.append(locator.issue((*path, "attribute"), message))
+    return issues

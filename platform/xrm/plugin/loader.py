@@ -67,6 +67,10 @@ def build_pipeline(model: Model, registry: PluginRegistry) -> Pipeline:
 
 
 def open_environment(engine: Engine, registry: PluginRegistry | None = None) -> Environment:
-    """The installed model of ``engine`` with its plugin steps bound."""
+    """The installed model of ``engine`` with its plugin steps and record security bound."""
+    from xrm.security import RoleBasedAccess
+
     chosen = registry or default_registry()
-    return Environment.load(engine, pipeline_factory=lambda model: build_pipeline(model, chosen))
+    return Environment.load(
+        engine, pipeline_factory=lambda model: build_pipeline(model, chosen), access_factory=RoleBasedAccess
+    )

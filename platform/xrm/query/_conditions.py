@@ -14,7 +14,8 @@ Semantics worth knowing:
 - Hierarchy operators take the primary id of an entity with a hierarchical (self-referential)
   relationship and walk it with a recursive CTE; ``UNION`` (not ``UNION ALL``) stops at cycles.
   The walk itself ignores the security predicate (a hidden record still links its descendants);
-  the rows returned are filtered by it as usual.
+  the rows returned are filtered by it as usual. A parent lookup hidden by field security reads as
+  null, so there is no tree to walk: ``eq_or_*`` match the node itself, ``under``/``above`` nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, MetaData, Table, Text, and_, cast, or_, select
+from sqlalchemy import CTE, ColumnElement, MetaData, Table, Text, and_, cast, false, or_, select
 
 from xrm.metadata import Model
 from xrm.query._scope import Field
@@ -201,6 +202,8 @@ class ConditionCompiler:
             node = to_uuid(value)
         except ValueError as error:
             raise QueryError(f"{field.label}: {error}") from None
+        if relationship.lookup in field.source.hidden:  # field security: every parent link reads as null
+            return field.stored("filters") == node if op in (Op.EQ_OR_UNDER, Op.EQ_OR_ABOVE) else false()
         self._ctes += 1
         table = self.tables.tables[entity.logical_name]
         nodes = _walk(table, f"xrm_hierarchy{self._ctes}", entity.primary_id, relationship.lookup, node, op)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, DateTime, FromClause, MetaData, Table
+from sqlalchemy import ColumnElement, Date, DateTime, FromClause, MetaData, Table, cast, null
 from sqlalchemy.types import TypeEngine
 
 from xrm.metadata import CompiledEntity, CompiledRelationship, Model
+from xrm.query._calculated import CalculatedColumns
 from xrm.query.expression import LinkEntity, QueryError, QueryExpression
 from xrm.schema import attribute_columns
 
-__all__ = ["Field", "Source", "LinkedSource", "Scope", "resolve_scope", "MAX_LINK_ENTITIES"]
+__all__ = ["Field", "Hidden", "Source", "LinkedSource", "Scope", "resolve_scope", "MAX_LINK_ENTITIES"]
+
+Hidden = Callable[[str], frozenset[str]]
+"""``hidden(entity)`` -> the attributes of ``entity`` the caller may not read (field security)."""
 
 MAX_LINK_ENTITIES = 15  # Dataverse's limit of joins per query
 _ALIAS = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -49,6 +54,7 @@ class Field:
     column: ColumnElement[Any] | None  # None: calculated, nothing stored
     companions: tuple[ColumnElement[Any], ...] = ()
     targets: tuple[str, ...] = ()
+    calculated: bool = False  # ``column`` computes a calculated attribute (kind: its result's)
 
     @property
     def label(self) -> str:
@@ -63,7 +69,9 @@ class Field:
         return entity is not None and self.name == entity.primary_id
 
     def stored(self, purpose: str) -> ColumnElement[Any]:
-        """The value column, or a clear error for a calculated attribute."""
+        """The value column (a calculated attribute's SQL), or a clear error where it cannot be used."""
+        if (self.calculated or self.column is None) and purpose == "joins":
+            raise QueryError(f"{self.label} is a calculated attribute: it cannot be a join key")
         if self.column is None:
             raise QueryError(
                 f"{self.label} is a calculated attribute: calculated attributes are evaluated on read and "
@@ -82,6 +90,12 @@ class Source:
     model: Model
     entity: CompiledEntity | None = None
     intersect: CompiledRelationship | None = None
+    # attributes the caller may not read: every use of them compiles to a typed NULL
+    hidden: frozenset[str] = frozenset()
+    _nulls: dict[str, ColumnElement[Any]] = field(default_factory=dict, repr=False)
+    # compiles calculated attributes to SQL; without it they are refused (evaluated on read)
+    calculated: CalculatedColumns | None = None
+    _computed: dict[str, Field] = field(default_factory=dict, repr=False)
 
     @property
     def prefix(self) -> str:
@@ -110,23 +124,59 @@ class Source:
             where = f"entity {self.name}" if self.alias is None else f"link-entity {self.alias} ({self.name})"
             raise QueryError(f"{where} has no attribute '{attribute}'")
         # The schema layer decides which columns store an attribute (none for a calculated one).
-        columns = [self.table.c[spec.name] for spec in attribute_columns(self.model, self.entity, compiled)]
+        columns: list[ColumnElement[Any]] = [
+            self.table.c[spec.name] for spec in attribute_columns(self.model, self.entity, compiled)
+        ]
         if not columns:
-            return Field(self, attribute, "calculated", None)
+            return self._calculated_field(attribute)
+        if attribute in self.hidden:
+            columns = [self._null(column) for column in columns]
         kind = _KIND_BY_TYPE.get(compiled.type) or _stored_kind(columns[0].type)
         return Field(self, attribute, kind, columns[0], tuple(columns[1:]), compiled.targets)
 
     def output_columns(self, names: tuple[str, ...] | None) -> list[tuple[str, ColumnElement[Any]]]:
         """``(label, column)`` for the named attributes; ``None`` means every stored column."""
         if names is None:
-            return [(self.prefix + column.name, column) for column in self.table.c]
+            return [(self.prefix + column.name, self._shown(column)) for column in self.table.c]
         result = []
         for name in names:
             found = self.field(name)
             column = found.stored("columns")
+            if found.calculated:
+                result.append((self.prefix + name, column))
+                continue
             for part in (column, *found.companions):
                 result.append((self.prefix + part.name, part))
         return result
+
+    def _calculated_field(self, attribute: str) -> Field:
+        """A calculated attribute compiled to SQL, once per source (so a select list, an order and
+        a group by name the same expression)."""
+        if self.calculated is None or self.entity is None:
+            return Field(self, attribute, "calculated", None)
+        if attribute not in self._computed:
+            found = self.calculated.column(self.entity, self.table, attribute, self.hidden)
+            self._computed[attribute] = Field(self, attribute, found.kind, found.expression, calculated=True)
+        return self._computed[attribute]
+
+    def _null(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        """A hidden column's stand-in: NULL of its type, named like it; one object per column, so
+        a select list, an order and a group by all name the same expression."""
+        name = str(getattr(column, "name", ""))
+        if name not in self._nulls:
+            self._nulls[name] = cast(null(), column.type).label(name)
+        return self._nulls[name]
+
+    def _shown(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        """``column`` as the caller sees it (every stored column of a hidden attribute reads as null)."""
+        if self.entity is None or not self.hidden:
+            return column
+        for name in self.hidden:
+            compiled = self.entity.attributes.get(name)
+            specs = attribute_columns(self.model, self.entity, compiled) if compiled is not None else []
+            if any(spec.name == getattr(column, "name", None) for spec in specs):
+                return self._null(column)
+        return column
 
 
 def _stored_kind(column_type: TypeEngine[Any]) -> str:
@@ -159,6 +209,11 @@ class Scope:
     links: list[LinkedSource] = field(default_factory=list)
     by_alias: dict[str, Source] = field(default_factory=dict)
 
+    def calculate_with(self, calculated: CalculatedColumns) -> None:
+        """Compile the calculated attributes of every source with ``calculated``."""
+        for source in (self.root, *(linked.source for linked in self.links)):
+            source.calculated = calculated
+
     def source(self, alias: str | None) -> Source:
         if alias is None:
             return self.root
@@ -175,11 +230,13 @@ def _table(tables: MetaData, name: str) -> Table:
     return table
 
 
-def _open(model: Model, tables: MetaData, name: str, alias: str | None) -> Source:
+def _open(model: Model, tables: MetaData, name: str, alias: str | None, hidden: Hidden | None = None) -> Source:
     entity = model.entities.get(name)
     if entity is not None:
         table = _table(tables, name)
-        return Source(name, alias, table if alias is None else table.alias(alias), model, entity=entity)
+        source = Source(name, alias, table if alias is None else table.alias(alias), model, entity=entity)
+        source.hidden = hidden(name) if hidden is not None else frozenset()
+        return source
     for relationship in model.relationships.values():
         if relationship.kind == "many_to_many" and relationship.intersect == name:
             return Source(name, alias, _table(tables, name).alias(alias), model, intersect=relationship)
@@ -233,9 +290,10 @@ def _link_key(linked: LinkedSource) -> None:
         )
 
 
-def resolve_scope(model: Model, tables: MetaData, query: QueryExpression) -> Scope:
-    """Resolve the root entity and every link-entity (at most 15) of ``query``."""
-    scope = Scope(_open(model, tables, query.entity, None))
+def resolve_scope(model: Model, tables: MetaData, query: QueryExpression, hidden: Hidden | None = None) -> Scope:
+    """Resolve the root entity and every link-entity (at most 15) of ``query``; the attributes
+    ``hidden`` names for an entity read as null wherever the query uses them."""
+    scope = Scope(_open(model, tables, query.entity, None, hidden))
     links = _all_links(query.links)
     if len(links) > MAX_LINK_ENTITIES:
         raise QueryError(f"a query may join at most {MAX_LINK_ENTITIES} link-entities, this one has {len(links)}")
@@ -244,7 +302,7 @@ def resolve_scope(model: Model, tables: MetaData, query: QueryExpression) -> Sco
     def walk(parent: Source, children: tuple[LinkEntity, ...]) -> None:
         for link in children:
             alias = next(aliases)
-            linked = LinkedSource(link, _open(model, tables, link.entity, alias), parent)
+            linked = LinkedSource(link, _open(model, tables, link.entity, alias, hidden), parent)
             _link_key(linked)
             scope.links.append(linked)
             scope.by_alias[alias] = linked.source

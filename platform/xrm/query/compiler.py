@@ -10,6 +10,11 @@ Security plugs in through ``predicate``: called once for the root entity and onc
 link-entity (and N:N intersect table) with the table or alias the statement uses, it returns a
 row filter or ``None``. The root's goes into WHERE; a link's into its join condition, so an
 outer link to a row the caller may not read comes back as null columns, as in Dataverse.
+
+Field security plugs in through ``hidden``: ``hidden(entity)`` names the attributes the caller may
+not read, and each of them compiles to a NULL of its type wherever it appears (columns, conditions,
+join keys, orders, group-bys, aggregates), so the statement behaves as if the values were null
+and a filter or a sort on a hidden attribute cannot probe them.
 """
 
 from __future__ import annotations
@@ -23,14 +28,16 @@ from sqlalchemy import JSON, ColumnElement, FromClause, MetaData, Select, and_, 
 
 from xrm.metadata import Model
 from xrm.query._aggregation import grouped_subquery
+from xrm.query._calculated import CalculatedColumns
 from xrm.query._conditions import ConditionCompiler, Resolver
 from xrm.query._paging import SortKey, after, decode_cursor, encode_cursor, fingerprint, order_clauses
-from xrm.query._scope import MAX_LINK_ENTITIES, Field, Scope, Source, resolve_scope
+from xrm.query._scope import MAX_LINK_ENTITIES, Field, Hidden, Scope, Source, resolve_scope
 from xrm.query.expression import OrderExpression, QueryContext, QueryError, QueryExpression
 
 __all__ = [
     "MAX_LINK_ENTITIES",
     "MAX_PAGE_SIZE",
+    "Hidden",
     "Predicate",
     "QueryPage",
     "CompiledQuery",
@@ -115,7 +122,9 @@ def _join(scope: Scope, conditions: ConditionCompiler, predicate: Predicate | No
                 raise QueryError(f"link '{_source.alias}': its criteria name '{alias}', which is not joined before it")
             return available[alias].field(attribute)
 
-        parts = [source.table.c[link.from_attribute] == linked.parent.table.c[link.to_attribute]]
+        # through fields, so a hidden join key reads as null and joins nothing
+        mine, theirs = source.field(link.from_attribute), linked.parent.field(link.to_attribute)
+        parts = [mine.stored("joins") == theirs.stored("joins")]
         parts += [
             clause
             for clause in (conditions.filter(link.criteria, resolve), _guard(predicate, source))
@@ -260,14 +269,17 @@ def compile_query(
     context: QueryContext | None = None,
     *,
     predicate: Predicate | None = None,
+    hidden: Hidden | None = None,
 ) -> CompiledQuery:
     """Compile ``query`` over ``tables`` (from :func:`xrm.schema.build_tables`) into one ``Select``.
 
     Raises :class:`QueryError` (code ``BAD_QUERY``) naming the attribute or part at fault.
     """
     _check_paging(query)
-    scope = resolve_scope(model, tables, query)
-    conditions = ConditionCompiler(model, tables, context or QueryContext())
+    context = context or QueryContext()
+    scope = resolve_scope(model, tables, query, hidden)
+    scope.calculate_with(CalculatedColumns(model, tables, context, predicate, hidden))
+    conditions = ConditionCompiler(model, tables, context)
     joined = _join(scope, conditions, predicate)
     where = _where(scope, query, conditions, predicate)
     build = _record_statement

@@ -31,6 +31,8 @@ __all__ = [
     "job_table",
     "share_table",
     "token_table",
+    "role_member_table",
+    "field_profile_member_table",
 ]
 
 platform_metadata = MetaData()
@@ -135,4 +137,25 @@ token_table = Table(
     Column("created", DateTime(timezone=True), nullable=False),
     Column("revoked", DateTime(timezone=True)),
     Index("ix__xrm_token_user", "systemuserid"),
+)
+
+# Security roles held by users and owner teams (roles themselves are metadata, keyed by name).
+role_member_table = Table(
+    f"{PLATFORM_PREFIX}role_member",
+    platform_metadata,
+    Column("principalid", Uuid, primary_key=True),
+    Column("role", String(100), primary_key=True),
+    Column("principaltype", String(50), nullable=False),
+    Column("createdon", DateTime(timezone=True), nullable=False),
+    Index("ix__xrm_role_member_role", "role"),
+)
+
+# Field security profiles (metadata, keyed by name) held by users and teams.
+field_profile_member_table = Table(
+    f"{PLATFORM_PREFIX}field_profile_member",
+    platform_metadata,
+    Column("principalid", Uuid, primary_key=True),
+    Column("profile", String(100), primary_key=True),
+    Column("principaltype", String(50), nullable=False),
+    Column("createdon", DateTime(timezone=True), nullable=False),
 )

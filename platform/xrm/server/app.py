@@ -30,7 +30,7 @@ from xrm.graphql.settings import GraphQLSettings
 from xrm.plugin import PluginRegistry, open_environment
 from xrm.schema import open_engine
 from xrm.schema.store import is_initialized
-from xrm.server.auth import authenticate
+from xrm.server.auth import TokenCache, authenticate
 from xrm.server.endpoint import UNAUTHORIZED, ContextFactory, GraphQLEndpoint, HttpError, error_response
 from xrm.server.reload import Reloader
 from xrm.server.settings import ServerSettings
@@ -56,8 +56,13 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
         engine, lambda bound: _build(bound, settings.registry, limits), interval=settings.version_check_interval
     )
     reloader.refresh(force=True)
+    tokens = TokenCache(settings.version_check_interval)
     graphql = GraphQLEndpoint(
-        reloader, _context_factory(), _ide_html() if limits.introspection else None, timeout=limits.request_timeout
+        reloader,
+        _context_factory(),
+        _ide_html() if limits.introspection else None,
+        timeout=limits.request_timeout,
+        tokens=tokens,
     )
     routes = [
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
@@ -69,12 +74,13 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.limits = limits
     app.state.reloader = reloader
+    app.state.tokens = tokens
     return app
 
 
 async def _schema_sdl(request: Request) -> Response:
     reloader: Reloader = request.app.state.reloader
-    runtime, user = await run_in_threadpool(authenticate, reloader, request.headers)
+    runtime, user = await run_in_threadpool(authenticate, reloader, request.headers, request.app.state.tokens)
     if user is None:
         return error_response(UNAUTHORIZED)
     if not request.app.state.limits.introspection:  # the SDL would give away what turning introspection off hides

@@ -24,7 +24,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from xrm.data import Environment
-from xrm.server.auth import authenticate
+from xrm.server.auth import TokenCache, authenticate
 from xrm.server.reload import Reloader, Runtime
 
 __all__ = [
@@ -188,12 +188,19 @@ class GraphQLEndpoint:
     """The ``/graphql`` route: authenticates, takes the current schema, executes, answers."""
 
     def __init__(
-        self, reloader: Reloader, context_factory: ContextFactory, ide_html: str | None, *, timeout: float | None = None
+        self,
+        reloader: Reloader,
+        context_factory: ContextFactory,
+        ide_html: str | None,
+        *,
+        timeout: float | None = None,
+        tokens: TokenCache | None = None,
     ) -> None:
         self.reloader = reloader
         self.context_factory = context_factory
         self.ide_html = ide_html
         self.timeout = timeout
+        self.tokens = tokens
 
     async def handle(self, request: Request) -> Response:
         if self._wants_ide(request):
@@ -223,7 +230,7 @@ class GraphQLEndpoint:
 
     def _handle(self, request: Request, body: bytes, media: str) -> Response:
         """Everything blocking, in one worker thread: version check, token, parsing, execution."""
-        runtime, user = authenticate(self.reloader, request.headers)
+        runtime, user = authenticate(self.reloader, request.headers, self.tokens)
         if user is None:
             return error_response(UNAUTHORIZED, media)
         try:

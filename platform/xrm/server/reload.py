@@ -6,8 +6,9 @@ single-row read), and when it moved, builds a new environment and GraphQL schema
 reference to them in one assignment. A request takes the current :class:`Runtime` once, at its
 start, and finishes on it even if a newer one is swapped in meanwhile; requests arriving during a
 build are served by the old one. One thread builds at a time, so each version is built once per
-process (the cache is keyed by version); nothing else is kept between requests, so several
-processes can share one database.
+process (the cache is keyed by version). Besides it, a process keeps between requests only what
+cannot go stale (the documents each schema validated) or expires within the interval (API key
+lookups, see :class:`xrm.server.auth.TokenCache`), so several processes can share one database.
 """
 
 from __future__ import annotations

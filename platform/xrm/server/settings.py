@@ -21,8 +21,11 @@ _CHECK = "XRM_SERVE_VERSION_CHECK_SECONDS"
 class ServerSettings:
     """Settings of one server process.
 
-    ``version_check_interval``: how often (seconds, at most) a process asks the database for the
-    metadata version, to notice installs and upgrades made by other processes.
+    ``version_check_interval``: how stale (seconds, at most) a process's view of the database
+    may be: how often it asks for the metadata version, to notice installs and upgrades made by
+    other processes, and how long it trusts an API key it looked up (at most
+    :data:`~xrm.server.auth.MAX_TOKEN_TTL`), so a revoked key or disabled user is refused by every
+    process within that time. 0: both are read on every request.
     ``graphql``: the GraphQL limits (None: their defaults), request timeout included.
     ``registry``: the plugin registry (None: entry points and ``module:attribute`` paths).
     Only ``database``, ``run_worker`` and ``version_check_interval`` reach the processes uvicorn

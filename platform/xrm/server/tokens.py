@@ -3,8 +3,9 @@
 A token is ``xrm_`` followed by 32 random bytes (URL-safe base64). It is shown once, when issued;
 the database keeps its digest, so a leaked database does not leak usable keys. The secret has
 256 bits of entropy, so a fast digest suffices (no password stretching); lookups go by digest
-through a unique index. Every request reads the token row, so a revocation made by any process
-takes effect on every server at once.
+through a unique index. A server reads the token row again at most a few seconds after it last
+did (see :class:`xrm.server.auth.TokenCache`), so a revocation made by any process takes effect on
+every server within that time.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, insert, or_, select, update
+from sqlalchemy import Connection, Engine, RowMapping, Select, Table, bindparam, insert, or_, select, update
 
 from xrm.data import Environment
 from xrm.errors import NotFoundError
@@ -112,20 +115,27 @@ def list_tokens(engine: Engine, user_id: uuid.UUID) -> list[TokenInfo]:
         return [_info(row) for row in rows]
 
 
+@lru_cache(maxsize=4)
+def _lookup(users: Table) -> Select[Any]:
+    """The user of a token digest (``:digest``), built once per user table (per metadata version)."""
+    query = (
+        select(users.c.systemuserid)
+        .join(token_table, token_table.c.systemuserid == users.c.systemuserid)
+        .where(token_table.c.hash == bindparam("digest"), token_table.c.revoked.is_(None))
+    )
+    if "isdisabled" in users.c:
+        query = query.where(or_(users.c.isdisabled.is_(None), users.c.isdisabled.is_(False)))
+    return query
+
+
 def authenticate_token(environment: Environment, token: str) -> uuid.UUID | None:
     """The user a token acts for; None when it is unknown, revoked, or its user is disabled."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    users = environment.table("systemuser")
-    query = (
-        select(users.c.systemuserid)
-        .join(token_table, token_table.c.systemuserid == users.c.systemuserid)
-        .where(token_table.c.hash == token_digest(token), token_table.c.revoked.is_(None))
-    )
-    if "isdisabled" in users.c:
-        query = query.where(or_(users.c.isdisabled.is_(None), users.c.isdisabled.is_(False)))
+    query = _lookup(environment.table("systemuser"))
     with environment.engine.connect() as connection:
-        return connection.execute(query).scalar_one_or_none()
+        user: uuid.UUID | None = connection.execute(query, {"digest": token_digest(token)}).scalar_one_or_none()
+        return user
 
 
 def _info(row: RowMapping) -> TokenInfo:
