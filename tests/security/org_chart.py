@@ -7,7 +7,6 @@ straight into the role member table otherwise.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,13 +16,13 @@ from typing import Any
 
 import anyio
 import httpx
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 
 from databases import empty_database
 from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference, Environment, OrganizationService
 from xrm.plugin import open_environment
 from xrm.schema import open_engine
-from xrm.schema.platform_tables import role_member_table, share_table
+from xrm.schema.platform_tables import share_table
 from xrm.server import ServerSettings, create_app, issue_token
 from xrm.solution import SolutionManager
 
@@ -46,19 +45,7 @@ def sec_environment(backend: str, folder: Path, prefix: str = "xrm_sec") -> Iter
 
 def assign_role(environment: Environment, principal: EntityReference, role: str) -> None:
     """Give ``principal`` (a systemuser or an owner team) the security role ``role``."""
-    service = environment.service()
-    if hasattr(service, "assign_role"):
-        service.assign_role(principal, role)
-        return
-    with environment.engine.begin() as connection:
-        connection.execute(
-            insert(role_member_table).values(
-                principalid=principal.id,
-                role=role,
-                principaltype=principal.logical_name,
-                createdon=dt.datetime.now(dt.UTC),
-            )
-        )
+    environment.service().assign_role(principal, role)
 
 
 @dataclass

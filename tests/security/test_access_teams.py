@@ -7,7 +7,6 @@ holder's own projects, so a user reaches someone else's project only through its
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +15,10 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from sqlalchemy import insert
 
 from xrm.data import ROOT_BUSINESS_UNIT_ID, SYSTEM_USER_ID, Entity, EntityReference, Environment
 from xrm.data.sharing import AccessRights
 from xrm.errors import AccessDeniedError, NotFoundError
-from xrm.schema.platform_tables import role_member_table
 from xrm.server import ServerSettings, create_app, issue_token
 
 SOLUTION = Path(__file__).resolve().parents[1] / "fixtures" / "solutions" / "access_teams"
@@ -29,20 +26,8 @@ ENTITY, EDITORS, READERS, ROLE = "atm_project", "atm_project_editors", "atm_proj
 
 
 def assign_role(environment: Environment, principal: EntityReference, role: str) -> None:
-    """Give ``principal`` a security role: through ``assign_role`` when the service has it."""
-    service = environment.service()
-    if hasattr(service, "assign_role"):
-        service.assign_role(principal, role)
-        return
-    with environment.engine.begin() as connection:
-        connection.execute(
-            insert(role_member_table).values(
-                principalid=principal.id,
-                role=role,
-                principaltype=principal.logical_name,
-                createdon=dt.datetime.now(dt.UTC),
-            )
-        )
+    """Give ``principal`` (a systemuser or an owner team) the security role ``role``."""
+    environment.service().assign_role(principal, role)
 
 
 @dataclass

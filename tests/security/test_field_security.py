@@ -10,7 +10,6 @@ security alone decides what each one sees: ``clerk`` has no profile, ``reader`` 
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from databases import BACKENDS, empty_database
 from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference, Environment, OrganizationService
@@ -28,7 +27,6 @@ from xrm.plugin import open_environment
 from xrm.query import Aggregate, ConditionExpression, FilterExpression, GroupBy, LinkEntity, QueryExpression
 from xrm.query.expression import OrderExpression
 from xrm.schema import open_engine
-from xrm.schema.platform_tables import role_member_table
 from xrm.solution import SolutionManager
 
 FLS = Path(__file__).resolve().parents[1] / "fixtures" / "solutions" / "fls"
@@ -92,20 +90,8 @@ class Office:
 
 
 def assign_role(environment: Environment, principal: EntityReference, role: str) -> None:
-    """Give ``principal`` the security role ``role`` (through the service when it can)."""
-    service = environment.service()
-    if hasattr(service, "assign_role"):
-        service.assign_role(principal, role)
-        return
-    with environment.engine.begin() as connection:
-        connection.execute(
-            insert(role_member_table).values(
-                principalid=principal.id,
-                role=role,
-                principaltype=principal.logical_name,
-                createdon=dt.datetime.now(dt.UTC),
-            )
-        )
+    """Give ``principal`` (a systemuser or an owner team) the security role ``role``."""
+    environment.service().assign_role(principal, role)
 
 
 def _populate(office: Office) -> None:
