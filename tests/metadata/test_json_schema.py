@@ -38,6 +38,7 @@ def test_export_writes_one_sorted_file_per_kind(tmp_path):
     assert [path.name for path in written] == [
         "solution.schema.json", "entity.schema.json", "optionset.schema.json", "form.schema.json",
         "view.schema.json", "role.schema.json", "action.schema.json", "field_security_profile.schema.json",
+        "calendar.schema.json", "sla.schema.json", "process.schema.json", "workflow.schema.json",
         "plugins.schema.json",
     ]  # fmt: skip
     for path in written:
@@ -80,6 +81,10 @@ def test_form_cells_and_view_columns_may_be_bare_names():
         ("roles/x.yaml", "role"),
         ("actions/x.yaml", "action"),
         ("field_security_profiles/x.yaml", "field_security_profile"),
+        ("calendars/x.yaml", "calendar"),
+        ("slas/x.yaml", "sla"),
+        ("processes/x.yaml", "process"),
+        ("workflows/x.yaml", "workflow"),
         ("data/accounts.yaml", None),
         ("README.md", None),
         ("entities/nested/x.yaml", None),

@@ -208,8 +208,8 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
 
 
 def _register_components(model: Model, definition: SolutionDefinition) -> list[MetadataIssue]:
-    """Forms and views (keyed by entity and name); roles, field security profiles, plugin steps and
-    actions (by name)."""
+    """Forms and views (keyed by entity and name); roles, field security profiles, plugin steps,
+    actions, calendars, SLAs, business process flows and workflows (by name)."""
     issues: list[MetadataIssue] = []
     kinds: list[tuple[str, dict[Any, CompiledComponent], list[tuple[Any, Any]]]] = [
         ("forms", model.forms, [((f.entity, f.name), f) for f in definition.forms]),
@@ -222,6 +222,10 @@ def _register_components(model: Model, definition: SolutionDefinition) -> list[M
         ),
         ("steps", model.steps, [(s.name, s) for s in definition.steps]),
         ("actions", model.actions, [(a.name, a) for a in definition.actions]),
+        ("calendars", model.calendars, [(c.name, c) for c in definition.calendars]),
+        ("slas", model.slas, [(s.name, s) for s in definition.slas]),
+        ("processes", model.processes, [(p.name, p) for p in definition.processes]),
+        ("workflows", model.workflows, [(w.name, w) for w in definition.workflows]),
     ]
     for kind, registry, items in kinds:
         for key, component in items:

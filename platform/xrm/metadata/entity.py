@@ -229,6 +229,9 @@ class EntityMetadata(MetadataModel):
     has_activities: bool = False
     has_notes: bool = False
     audited: bool = False
+    queue_enabled: bool = Field(default=False, description="records can be put in queues (queue items)")
+    sla_enabled: bool = Field(default=False, description="SLAs may be defined for the entity (slas/)")
+    has_categories: bool = Field(default=False, description="records can be tagged with categories (N:N)")
     master_attribute: LogicalName | None = Field(
         default=None, description="self-lookup that a merge sets on the subordinate (default: 'masterid' if present)"
     )

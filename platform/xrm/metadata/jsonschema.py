@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from xrm.metadata._base import NAME_PATTERN
+from xrm.metadata.calendar import CalendarMetadata
 from xrm.metadata.components import (
     ActionMetadata,
     FieldSecurityProfileMetadata,
@@ -24,7 +25,10 @@ from xrm.metadata.components import (
     ViewMetadata,
 )
 from xrm.metadata.entity import EntityMetadata
+from xrm.metadata.process import BusinessProcessFlowMetadata
+from xrm.metadata.sla import SlaMetadata
 from xrm.metadata.solution import SolutionManifest
+from xrm.metadata.workflow import WorkflowMetadata
 
 __all__ = ["SCHEMA_MODELS", "SCHEMA_DIALECT", "schema_file", "schema_for", "export_schemas", "kind_of"]
 
@@ -39,6 +43,10 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "role": RoleMetadata,
     "action": ActionMetadata,
     "field_security_profile": FieldSecurityProfileMetadata,
+    "calendar": CalendarMetadata,
+    "sla": SlaMetadata,
+    "process": BusinessProcessFlowMetadata,
+    "workflow": WorkflowMetadata,
     "plugins": PluginStepsMetadata,
 }
 
@@ -51,6 +59,10 @@ _FOLDER_KINDS = {
     "roles": "role",
     "actions": "action",
     "field_security_profiles": "field_security_profile",
+    "calendars": "calendar",
+    "slas": "sla",
+    "processes": "process",
+    "workflows": "workflow",
 }
 _FILE_KINDS = {"solution.yaml": "solution", "plugins.yaml": "plugins"}
 

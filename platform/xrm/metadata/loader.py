@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from xrm.errors import MetadataError, MetadataIssue
+from xrm.metadata.calendar import CalendarMetadata
 from xrm.metadata.components import (
     ActionMetadata,
     FieldSecurityProfileMetadata,
@@ -18,8 +19,11 @@ from xrm.metadata.components import (
     ViewMetadata,
 )
 from xrm.metadata.entity import EntityMetadata
+from xrm.metadata.process import BusinessProcessFlowMetadata
+from xrm.metadata.sla import SlaMetadata
 from xrm.metadata.solution import SolutionDefinition, SolutionManifest
 from xrm.metadata.source import Locator, YamlDocument, display_path, issues_from_validation, load_yaml
+from xrm.metadata.workflow import WorkflowMetadata
 
 __all__ = ["load_solution", "read_solution", "COMPONENT_FOLDERS", "MANIFEST_FILE", "PLUGINS_FILE"]
 
@@ -33,6 +37,10 @@ COMPONENT_FOLDERS: dict[str, type[BaseModel]] = {
     "roles": RoleMetadata,
     "actions": ActionMetadata,
     "field_security_profiles": FieldSecurityProfileMetadata,
+    "calendars": CalendarMetadata,
+    "slas": SlaMetadata,
+    "processes": BusinessProcessFlowMetadata,
+    "workflows": WorkflowMetadata,
 }
 _IGNORED = {"data", "README.md", "tests", "__pycache__"}
 
@@ -155,13 +163,7 @@ def read_solution(path: Path | str) -> tuple[SolutionDefinition | None, list[Met
     origins[("manifest", manifest.name)] = Locator(manifest_doc)
     return SolutionDefinition(
         manifest=manifest,
-        entities=tuple(components["entities"]),
-        optionsets=tuple(components["optionsets"]),
-        forms=tuple(components["forms"]),
-        views=tuple(components["views"]),
-        roles=tuple(components["roles"]),
-        actions=tuple(components["actions"]),
-        field_security_profiles=tuple(components["field_security_profiles"]),
+        **{kind: tuple(items) for kind, items in components.items()},
         steps=steps,
         path=root,
         origins=origins,

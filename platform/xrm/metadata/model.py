@@ -182,6 +182,10 @@ class Model:
     steps: dict[str, CompiledComponent] = field(default_factory=dict)
     actions: dict[str, CompiledComponent] = field(default_factory=dict)
     field_profiles: dict[str, CompiledComponent] = field(default_factory=dict)
+    calendars: dict[str, CompiledComponent] = field(default_factory=dict)
+    slas: dict[str, CompiledComponent] = field(default_factory=dict)
+    processes: dict[str, CompiledComponent] = field(default_factory=dict)
+    workflows: dict[str, CompiledComponent] = field(default_factory=dict)
 
     def entity(self, name: str) -> CompiledEntity:
         try:

@@ -9,30 +9,15 @@ import yaml
 from pydantic import BaseModel
 
 from xrm.metadata.components import (
-    ActionMetadata,
-    FieldSecurityProfileMetadata,
-    FormMetadata,
-    OptionSetMetadata,
     PluginStepMetadata,
-    RoleMetadata,
-    ViewMetadata,
 )
 from xrm.metadata.entity import EntityMetadata
-from xrm.metadata.loader import MANIFEST_FILE, PLUGINS_FILE
+from xrm.metadata.loader import COMPONENT_FOLDERS, MANIFEST_FILE, PLUGINS_FILE
 from xrm.metadata.solution import SolutionDefinition, SolutionManifest
 
 __all__ = ["definition_to_data", "definition_from_data", "write_solution_folder", "dump_component"]
 
-_KINDS: dict[str, type[BaseModel]] = {
-    "entities": EntityMetadata,
-    "optionsets": OptionSetMetadata,
-    "forms": FormMetadata,
-    "views": ViewMetadata,
-    "roles": RoleMetadata,
-    "steps": PluginStepMetadata,
-    "actions": ActionMetadata,
-    "field_security_profiles": FieldSecurityProfileMetadata,
-}
+_KINDS: dict[str, type[BaseModel]] = {**COMPONENT_FOLDERS, "steps": PluginStepMetadata}
 
 
 def dump_component(component: BaseModel) -> dict[str, Any]:
@@ -74,7 +59,7 @@ def write_solution_folder(definition: SolutionDefinition, folder: Path) -> list[
     """Write a solution as a folder that :func:`load_solution` reads back to an equal definition."""
     written = [folder / MANIFEST_FILE]
     _write(written[0], dump_component(definition.manifest))
-    for kind in ("entities", "optionsets", "forms", "views", "roles", "actions", "field_security_profiles"):
+    for kind in COMPONENT_FOLDERS:
         for item in getattr(definition, kind):
             name = item.logical_name if kind == "entities" else item.name
             prefix = f"{item.entity}_" if kind in ("forms", "views") else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from xrm.metadata._base import LogicalName, MetadataModel
+from xrm.metadata.calendar import CalendarMetadata
 from xrm.metadata.components import (
     ActionMetadata,
     FieldSecurityProfileMetadata,
@@ -19,7 +20,10 @@ from xrm.metadata.components import (
     ViewMetadata,
 )
 from xrm.metadata.entity import EntityMetadata
+from xrm.metadata.process import BusinessProcessFlowMetadata
+from xrm.metadata.sla import SlaMetadata
 from xrm.metadata.source import Locator
+from xrm.metadata.workflow import WorkflowMetadata
 
 __all__ = [
     "PublisherMetadata",
@@ -126,6 +130,10 @@ class SolutionDefinition:
     steps: tuple[PluginStepMetadata, ...] = ()
     actions: tuple[ActionMetadata, ...] = ()
     field_security_profiles: tuple[FieldSecurityProfileMetadata, ...] = ()
+    calendars: tuple[CalendarMetadata, ...] = ()
+    slas: tuple[SlaMetadata, ...] = ()
+    processes: tuple[BusinessProcessFlowMetadata, ...] = ()
+    workflows: tuple[WorkflowMetadata, ...] = ()
     path: Path | None = field(default=None, compare=False)
     # Where each component came from, for error messages: (kind, name) -> locator.
     origins: dict[tuple[str, str], Locator] = field(default_factory=dict, compare=False)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from xrm.errors import MetadataIssue
 from xrm.metadata.autonumber import parse_format
+from xrm.metadata.calendar import check_calendar
 from xrm.metadata.components import (
     ActionMetadata,
     FieldSecurityProfileMetadata,
@@ -25,8 +26,11 @@ from xrm.metadata.expressions import (
     parse_expression,
 )
 from xrm.metadata.model import CompiledEntity, Model
+from xrm.metadata.process import check_process
+from xrm.metadata.sla import check_sla
 from xrm.metadata.solution import SolutionDefinition
 from xrm.metadata.source import Locator
+from xrm.metadata.workflow import check_workflow
 
 __all__ = ["validate_layer", "STANDARD_MESSAGES"]
 
@@ -60,6 +64,14 @@ def validate_layer(model: Model, definition: SolutionDefinition) -> list[Metadat
         issues += _check_field_profile(model, profile, definition.locate("field_security_profiles", profile.name))
     for action in definition.actions:
         issues += _check_action(model, action, definition.locate("actions", action.name))
+    for calendar in definition.calendars:
+        issues += check_calendar(model, calendar, definition.locate("calendars", calendar.name))
+    for sla in definition.slas:
+        issues += check_sla(model, sla, definition.locate("slas", sla.name))
+    for process in definition.processes:
+        issues += check_process(model, process, definition.locate("processes", process.name))
+    for workflow in definition.workflows:
+        issues += check_workflow(model, workflow, definition.locate("workflows", workflow.name))
     for step in definition.steps:
         locator = definition.locate("steps", step.name)
         if step.entity is not None:

@@ -1,0 +1,36 @@
+"""An automation rule: trigger, conditions and actions (``workflows/<name>.yaml``).
+
+Skeleton: the workflow work fills in the model and :func:`check_workflow`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from xrm.errors import MetadataIssue
+from xrm.metadata._base import LogicalName, MetadataModel
+from xrm.metadata.source import Locator
+
+if TYPE_CHECKING:
+    from xrm.metadata.model import Model
+
+__all__ = ["WorkflowMetadata", "check_workflow"]
+
+
+class WorkflowMetadata(MetadataModel):
+    """An automation rule: trigger, conditions and actions."""
+
+    name: LogicalName
+    id: uuid.UUID | None = None
+    entity: LogicalName
+    display_name: str | None = None
+    description: str | None = None
+
+
+def check_workflow(model: Model, component: WorkflowMetadata, locator: Locator) -> list[MetadataIssue]:
+    """Problems of the component against the compiled ``model`` (unknown entities, attributes...)."""
+    issues: list[MetadataIssue] = []
+    if component.entity not in model.entities:
+        issues.append(locator.issue(("entity",), f"unknown entity '{component.entity}'"))
+    return issues
