@@ -118,7 +118,9 @@ def test_state_transitions_are_enforced_and_closed_records_are_read_only(svc_env
     service.set_state("tsv_parent", record_id, 1, 3)
     with pytest.raises(InvalidOperationError, match="read-only; reactivate it first"):
         service.update(Entity("tsv_parent", {"tsv_name": "b"}, id=record_id))
-    with pytest.raises(InvalidOperationError, match=r"status 3 cannot change to 4 \(allowed: \[1\]\)"):
+    with pytest.raises(
+        InvalidOperationError, match=r"status 'Done' \(3\) cannot change to 'Merged' \(4\) \(allowed: 'New' \(1\)\)"
+    ):
         service.set_state("tsv_parent", record_id, 1, 4)
     with pytest.raises(ValidationError, match="not a status of state"):
         service.set_state("tsv_parent", record_id, 0, 3)

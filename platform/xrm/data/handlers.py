@@ -300,6 +300,8 @@ class MessageHandlers:
             raise ValidationError(
                 entity.logical_name, [AttributeProblem(entity.primary_id, "an update needs the record id")]
             )
+        if entity.states is not None and ("statuscode" in target or "statecode" in target):
+            return self._update_with_state(request, entity)
         context = self._context("update", entity.logical_name, target, expected_version=request.expected_version)
         self.require("write", entity.logical_name, target.id)
         if "ownerid" in target:
@@ -311,6 +313,39 @@ class MessageHandlers:
             lambda ctx: self._update_core(ctx, entity, target, current, request.expected_version),
             changed=set(target),
         )
+
+    def _update_with_state(self, request: UpdateRequest, entity: CompiledEntity) -> Response:
+        """An update that sets ``statuscode`` (and/or ``statecode``), as Dataverse allows: the other
+        fields are updated and the state changes through ``set_state`` in the same transaction
+        (reopening first, so fields of a closed record can be set in the same call)."""
+        target = request.target
+        assert entity.states is not None and target.id is not None
+        fields = Entity(entity.logical_name, dict(target), id=target.id)
+        status, state = fields.pop("statuscode", None), fields.pop("statecode", None)
+        if state is None and status is not None:
+            state = entity.states.all_statuses.get(status)
+            if state is None:
+                problem = f"{status} is not a status of {entity.logical_name}"
+                raise ValidationError(entity.logical_name, [AttributeProblem("statuscode", problem)])
+        if state is None:
+            raise ValidationError(entity.logical_name, [AttributeProblem("statecode", "cannot be empty")])
+        if request.expected_version is not None:
+            current = require_row(self.env, self.connection, entity.logical_name, target.id)
+            if current.get("versionnumber") != request.expected_version:
+                raise ConcurrencyError(
+                    f"{entity.logical_name} {target.id} was changed by someone else (version "
+                    f"{current.get('versionnumber')}, expected {request.expected_version}); read it again and retry"
+                )
+        change = SetStateRequest(EntityReference(entity.logical_name, target.id), state, status)
+        target_state = next((s for s in entity.states.states if s.value == state), None)
+        closing = target_state is not None and target_state.is_closed
+        others = len(fields) > int(entity.primary_id in fields)
+        if closing and others:
+            self._update(UpdateRequest(fields))
+        response = self._set_state(change)
+        if not closing and others:
+            self._update(UpdateRequest(fields))
+        return response
 
     def _update_core(
         self,
@@ -494,13 +529,7 @@ class MessageHandlers:
             )
         self.require("write", entity.logical_name, target.id)
         current = require_row(self.env, self.connection, entity.logical_name, target.id)
-        if states.enforce_transitions and current.get("statuscode") != status:
-            allowed = next((t.to for t in states.transitions if t.from_status == current.get("statuscode")), ())
-            if status not in allowed:
-                raise InvalidOperationError(
-                    f"{entity.logical_name}: status {current.get('statuscode')} cannot change to {status} "
-                    f"(allowed: {list(allowed) or 'none, it is final'})"
-                )
+        _check_transition(entity, current.get("statuscode"), status)
         context = self._context("set_state", entity.logical_name, target, state=request.state, status=status)
         self._images(context, "pre", current)
 
@@ -560,6 +589,26 @@ class MessageHandlers:
             return RetrieveMultipleResponse(results={"entities": result}, collection=result)
 
         return self._run(context, core)
+
+
+def _check_transition(entity: CompiledEntity, current: int | None, status: int) -> None:
+    """Refuse a status change that the entity's declared transitions do not allow."""
+    states = entity.states
+    assert states is not None
+    if not states.enforce_transitions or current == status:
+        return
+    allowed = next((t.to for t in states.transitions if t.from_status == current), ())
+    if status in allowed:
+        return
+    labels = {s.value: s.label for state in states.states for s in state.statuses}
+
+    def named(value: int | None) -> str:
+        return f"'{labels.get(value, value)}' ({value})" if value is not None else "no status"
+
+    choices = ", ".join(named(value) for value in allowed) or "none, it is final"
+    raise InvalidOperationError(
+        f"{entity.logical_name}: status {named(current)} cannot change to {named(status)} (allowed: {choices})"
+    )
 
 
 def _is_closed(entity: CompiledEntity, row: Mapping[str, Any]) -> bool:
