@@ -46,6 +46,7 @@ from xrm.data.rows import (
     update_row,
 )
 from xrm.data.scope import Scope
+from xrm.data.states import StateHandlers, check_open, initial_state, is_closed
 from xrm.data.validation import missing_required, normalize_values
 from xrm.errors import (
     AttributeProblem,
@@ -75,6 +76,7 @@ class MessageHandlers:
         self.scope = scope
         self.connection = scope.connection
         self.relations = RelationHandlers(self)
+        self.states = StateHandlers(self)
         # the caller's record security; None when unrestricted (system user, no access control)
         # or for the platform's own follow-up work (cascades), which Dataverse runs unchecked too
         self.policy: AccessPolicy | None = access_policy(env, scope, user_id) if checked else None
@@ -116,7 +118,7 @@ class MessageHandlers:
             CreateRequest: self._create, RetrieveRequest: self._retrieve, UpdateRequest: self._update,
             DeleteRequest: self._delete, RetrieveMultipleRequest: self._retrieve_multiple,
             AssociateRequest: self.relations.associate, DisassociateRequest: self.relations.disassociate, AssignRequest: self._assign,
-            SetStateRequest: self._set_state, MergeRequest: self.relations.merge, ExecuteActionRequest: self._action,
+            SetStateRequest: self.states.set_state, MergeRequest: self.relations.merge, ExecuteActionRequest: self._action,
             ShareRequest: self.relations.share,
         }.get(type(request))  # fmt: skip
         if handler is None:
@@ -194,16 +196,6 @@ class MessageHandlers:
     def _acting_user(self) -> uuid.UUID:
         return self.user_id or SYSTEM_USER_ID
 
-    def _check_open(self, entity: CompiledEntity, row: Mapping[str, Any]) -> None:
-        states = entity.states
-        if states is None:
-            return
-        state = next((s for s in states.states if s.value == row.get("statecode")), None)
-        if state is not None and state.is_closed:
-            raise InvalidOperationError(
-                f"{entity.logical_name} {row[entity.primary_id]} is {state.label.lower()} and read-only; reactivate it first"
-            )
-
     def _write(
         self, entity: CompiledEntity, values: Mapping[str, Any], *, creating: bool, system: bool = False
     ) -> dict[str, Any]:
@@ -253,28 +245,13 @@ class MessageHandlers:
                 system["owningbusinessunit"] = self._business_unit(owner)
         if self.policy is not None:
             self.policy.require_create(entity.logical_name, converted.get("ownerid"), system.get("owningbusinessunit"))
-        system.update(self._initial_state(entity, converted))
+        system.update(initial_state(entity, converted))
         system.update(rollup.initial_values(self.env, entity))
         row = {**to_columns(entity, converted), **system}
         insert_row(self.env, self.connection, entity.logical_name, row)
         rollup.on_change(self.env, self.connection, entity, None, row)
         audit.record(self.env, self.connection, entity, target.id, "create", self.user_id, None, row)
         return CreateResponse(results={"id": target.id}, id=target.id)
-
-    def _initial_state(self, entity: CompiledEntity, values: dict[str, Any]) -> dict[str, Any]:
-        states = entity.states
-        if states is None:
-            return {}
-        initial = states.states[0]
-        status = values.pop("statuscode", None)
-        if status is None:
-            status = initial.default_status
-        elif status not in {s.value for s in initial.statuses}:
-            raise ValidationError(
-                entity.logical_name,
-                [AttributeProblem("statuscode", f"{status} is not a status of the initial state '{initial.label}'")],
-            )
-        return {"statecode": initial.value, "statuscode": status}
 
     def _retrieve(self, request: RetrieveRequest) -> Response:
         target = request.target
@@ -301,7 +278,7 @@ class MessageHandlers:
                 entity.logical_name, [AttributeProblem(entity.primary_id, "an update needs the record id")]
             )
         if entity.states is not None and ("statuscode" in target or "statecode" in target):
-            return self._update_with_state(request, entity)
+            return self.states.update_with_state(request, entity)
         context = self._context("update", entity.logical_name, target, expected_version=request.expected_version)
         self.require("write", entity.logical_name, target.id)
         if "ownerid" in target:
@@ -313,39 +290,6 @@ class MessageHandlers:
             lambda ctx: self._update_core(ctx, entity, target, current, request.expected_version),
             changed=set(target),
         )
-
-    def _update_with_state(self, request: UpdateRequest, entity: CompiledEntity) -> Response:
-        """An update that sets ``statuscode`` (and/or ``statecode``), as Dataverse allows: the other
-        fields are updated and the state changes through ``set_state`` in the same transaction
-        (reopening first, so fields of a closed record can be set in the same call)."""
-        target = request.target
-        assert entity.states is not None and target.id is not None
-        fields = Entity(entity.logical_name, dict(target), id=target.id)
-        status, state = fields.pop("statuscode", None), fields.pop("statecode", None)
-        if state is None and status is not None:
-            state = entity.states.all_statuses.get(status)
-            if state is None:
-                problem = f"{status} is not a status of {entity.logical_name}"
-                raise ValidationError(entity.logical_name, [AttributeProblem("statuscode", problem)])
-        if state is None:
-            raise ValidationError(entity.logical_name, [AttributeProblem("statecode", "cannot be empty")])
-        if request.expected_version is not None:
-            current = require_row(self.env, self.connection, entity.logical_name, target.id)
-            if current.get("versionnumber") != request.expected_version:
-                raise ConcurrencyError(
-                    f"{entity.logical_name} {target.id} was changed by someone else (version "
-                    f"{current.get('versionnumber')}, expected {request.expected_version}); read it again and retry"
-                )
-        change = SetStateRequest(EntityReference(entity.logical_name, target.id), state, status)
-        target_state = next((s for s in entity.states.states if s.value == state), None)
-        closing = target_state is not None and target_state.is_closed
-        others = len(fields) > int(entity.primary_id in fields)
-        if closing and others:
-            self._update(UpdateRequest(fields))
-        response = self._set_state(change)
-        if not closing and others:
-            self._update(UpdateRequest(fields))
-        return response
 
     def _update_core(
         self,
@@ -363,7 +307,7 @@ class MessageHandlers:
                 f"expected {expected}); read it again and retry"
             )
         if not system:
-            self._check_open(entity, current)
+            check_open(entity, current)
         values = {k: v for k, v in target.items() if k != entity.primary_id}
         converted = self._write(entity, values, creating=False, system=system)
         if self.policy is not None and not system:
@@ -503,42 +447,11 @@ class MessageHandlers:
                 if child_meta.logical_name == parent.logical_name and child_id == parent.id:
                     continue
                 row = require_row(self.env, self.connection, child_meta.logical_name, child_id)
-                if setting is CascadeType.ACTIVE and child_meta.states is not None and _is_closed(child_meta, row):
+                if setting is CascadeType.ACTIVE and child_meta.states is not None and is_closed(child_meta, row):
                     continue
                 if setting is CascadeType.USER_OWNED and row.get("ownerid") != previous_owner:
                     continue
                 apply(EntityReference(child_meta.logical_name, child_id))
-
-    def _set_state(self, request: SetStateRequest) -> Response:
-        target = request.target
-        entity = self._meta(target.logical_name)
-        states = entity.states
-        if states is None:
-            raise InvalidOperationError(f"{entity.logical_name} has no state model")
-        state = next((s for s in states.states if s.value == request.state), None)
-        if state is None:
-            raise ValidationError(
-                entity.logical_name,
-                [AttributeProblem("statecode", f"{request.state} is not a state of {entity.logical_name}")],
-            )
-        status = request.status if request.status is not None else state.default_status
-        if status not in {s.value for s in state.statuses}:
-            raise ValidationError(
-                entity.logical_name,
-                [AttributeProblem("statuscode", f"{status} is not a status of state '{state.label}'")],
-            )
-        self.require("write", entity.logical_name, target.id)
-        current = require_row(self.env, self.connection, entity.logical_name, target.id)
-        _check_transition(entity, current.get("statuscode"), status)
-        context = self._context("set_state", entity.logical_name, target, state=request.state, status=status)
-        self._images(context, "pre", current)
-
-        def core(ctx: ExecutionContext) -> Response:
-            change = Entity(entity.logical_name, {"statecode": request.state, "statuscode": status}, id=target.id)
-            self._update_core(ctx, entity, change, current, None, system=True)
-            return Response()
-
-        return self._run(context, core)
 
     def _action(self, request: ExecuteActionRequest) -> Response:
         declared = self.env.model.actions.get(request.action)
@@ -589,32 +502,6 @@ class MessageHandlers:
             return RetrieveMultipleResponse(results={"entities": result}, collection=result)
 
         return self._run(context, core)
-
-
-def _check_transition(entity: CompiledEntity, current: int | None, status: int) -> None:
-    """Refuse a status change that the entity's declared transitions do not allow."""
-    states = entity.states
-    assert states is not None
-    if not states.enforce_transitions or current == status:
-        return
-    allowed = next((t.to for t in states.transitions if t.from_status == current), ())
-    if status in allowed:
-        return
-    labels = {s.value: s.label for state in states.states for s in state.statuses}
-
-    def named(value: int | None) -> str:
-        return f"'{labels.get(value, value)}' ({value})" if value is not None else "no status"
-
-    choices = ", ".join(named(value) for value in allowed) or "none, it is final"
-    raise InvalidOperationError(
-        f"{entity.logical_name}: status {named(current)} cannot change to {named(status)} (allowed: {choices})"
-    )
-
-
-def _is_closed(entity: CompiledEntity, row: Mapping[str, Any]) -> bool:
-    assert entity.states is not None
-    state = next((s for s in entity.states.states if s.value == row.get("statecode")), None)
-    return state is not None and state.is_closed
 
 
 def _add_calculated(

@@ -25,6 +25,7 @@ from xrm.data.messages import (
     UpdateRequest,
 )
 from xrm.data.rows import require_row
+from xrm.data.states import check_open
 from xrm.errors import AttributeProblem, InvalidOperationError, NotFoundError, ValidationError
 from xrm.metadata import CompiledEntity, CompiledRelationship
 from xrm.metadata.entity import CascadeType, MergeBehavior
@@ -152,7 +153,7 @@ class RelationHandlers:
         master_row = require_row(self.h.env, self.h.connection, entity.logical_name, target.id)
         sub_row = require_row(self.h.env, self.h.connection, entity.logical_name, subordinate.id)
         for row in (master_row, sub_row):
-            self.h._check_open(entity, row)
+            check_open(entity, row)
         context = self.h._context(
             "merge", entity.logical_name, target, subordinate=subordinate, update_content=request.update_content
         )
