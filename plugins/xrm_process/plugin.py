@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from xrm.data import Entity, EntityReference, ExecutionContext, OrganizationService
-from xrm.errors import AttributeProblem, ValidationError
+from xrm.errors import AttributeProblem, InvalidOperationError, ValidationError
 from xrm.metadata.components import ConditionMetadata, FilterMetadata, ViewColumnMetadata, ViewMetadata
 from xrm.metadata.process import BusinessProcessFlowMetadata
 from xrm.query import query_from_view
@@ -18,6 +18,8 @@ INSTANCE = "processinstance"
 ACTIVE, INACTIVE = 0, 1  # statecode
 FINISHED, ABORTED = 2, 3  # statuscode of the inactive state
 _SEPARATOR = ","
+_GUARDED = ("create", "update", "set_state")
+_FREE = frozenset({"name"})  # what a client may change on an instance directly
 
 
 class ProcessPlugin:
@@ -30,6 +32,9 @@ class ProcessPlugin:
         self.configuration = dict(configuration or {})
 
     def execute(self, context: ExecutionContext) -> None:
+        if context.entity == INSTANCE and context.message in _GUARDED:
+            _guard(context)
+            return
         handler = {
             "create": self._start, "delete": self._remove, "set_process": self._set_process,
             "move_next_stage": self._move_next, "move_previous_stage": self._move_previous,
@@ -85,10 +90,10 @@ class ProcessPlugin:
         instance, navigator = _open(context)
         stage = navigator.process.stage(instance["activestage"])
         on = _stage_on(instance)
-        navigator.missing_steps(stage, on)
         following = navigator.next_stage(stage, on)
         if following is None:
             raise navigator.refuse(f"'{navigator.label(stage)}' is the last stage: finish the process instead")
+        navigator.missing_steps(stage, on)
         target = navigator.stage_record(following, context.input_parameters.get("related"))
         path = [*_path(instance), following.name]
         _enter(context.service, instance, following.name, target, path)
@@ -124,6 +129,23 @@ class ProcessPlugin:
         assert instance.id is not None
         context.service.update(Entity(INSTANCE, {"completedon": None}, id=instance.id))
         context.service.set_state(INSTANCE, instance.id, ACTIVE, 1)
+
+
+def _guard(context: ExecutionContext) -> None:
+    """Clients change instances only through the process actions, which check the stages; plugins
+    (depth > 1) may write them directly."""
+    if context.depth > 1:
+        return
+    if context.message == "create":
+        raise InvalidOperationError("a process instance is started by creating its record or by set_process")
+    if context.message == "set_state":
+        raise InvalidOperationError("use finish_process, abort_process or reactivate_process")
+    changed = sorted(set(context.target or ()) - _FREE - {"processinstanceid"})  # type: ignore[arg-type]
+    if changed:
+        raise InvalidOperationError(
+            f"{', '.join(changed)}: a process instance moves through move_next_stage, move_previous_stage, "
+            "set_process, finish_process, abort_process and reactivate_process"
+        )
 
 
 def _open(context: ExecutionContext, *, active: bool = True) -> tuple[Entity, StageNavigator]:
