@@ -173,9 +173,7 @@ def _stage_on(instance: Entity) -> EntityReference:
     return EntityReference(instance["activestageentity"], instance["activestagerecordid"])
 
 
-def _enter(
-    service: OrganizationService, instance: Entity, stage: str, on: EntityReference, path: list[str]
-) -> None:
+def _enter(service: OrganizationService, instance: Entity, stage: str, on: EntityReference, path: list[str]) -> None:
     values = {
         "activestage": stage, "activestageentity": on.logical_name, "activestagerecordid": on.id,
         "traversedpath": _SEPARATOR.join(path), "activestagestartedon": service.environment.clock(),
@@ -189,7 +187,9 @@ def _close(service: OrganizationService, instance: Entity, status: int) -> None:
     service.set_state(INSTANCE, instance.id, INACTIVE, status)
 
 
-def _create_instance(service: OrganizationService, flow: BusinessProcessFlowMetadata, record: EntityReference) -> Entity:
+def _create_instance(
+    service: OrganizationService, flow: BusinessProcessFlowMetadata, record: EntityReference
+) -> Entity:
     first = flow.stages[0]
     values = {
         "name": flow.display_name or flow.name, "processname": flow.name,

@@ -76,16 +76,18 @@ class StageNavigator:
         model = self.service.environment.model
         assert stage.relationship is not None  # check_process requires it for a related stage
         rel = model.relationships[stage.relationship]
+        lookup = rel.lookup
+        assert lookup is not None  # a 1:N relationship, as check_process requires
         if rel.referencing_entity == self.record.logical_name:  # the primary record holds the lookup
-            value = self.service.retrieve(self.record.logical_name, self.record.id, [rel.lookup]).get(rel.lookup)
+            value = self.service.retrieve(self.record.logical_name, self.record.id, [lookup]).get(lookup)
             if not isinstance(value, EntityReference) or value.logical_name != entity:
                 reason = f"must point to a {entity} before moving to stage '{self.label(stage)}'"
-                raise ValidationError(self.record.logical_name, [AttributeProblem(rel.lookup, reason)])
+                raise ValidationError(self.record.logical_name, [AttributeProblem(lookup, reason)])
             if related is not None and related != value.id:
                 reason = f"points to another {entity} than {related}"
-                raise ValidationError(self.record.logical_name, [AttributeProblem(rel.lookup, reason)])
+                raise ValidationError(self.record.logical_name, [AttributeProblem(lookup, reason)])
             return value
-        return self._linked(stage, entity, rel.lookup, related)
+        return self._linked(stage, entity, lookup, related)
 
     def _linked(
         self, stage: ProcessStageMetadata, entity: str, lookup: str, related: uuid.UUID | None

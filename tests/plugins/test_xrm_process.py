@@ -84,7 +84,7 @@ def test_phone_to_case_process_through_graphql(environment) -> None:  # type: ig
     subject = admin.create(Entity("subject", title="Printers"))
 
     created = gql.ok(
-        "mutation($a: UUID!) { createIncident(input: {title: \"Jammed\", customerid: {account: $a}}) { incidentid } }",
+        'mutation($a: UUID!) { createIncident(input: {title: "Jammed", customerid: {account: $a}}) { incidentid } }',
         a=str(account),
     )
     case = created["createIncident"]["incidentid"]
@@ -134,7 +134,7 @@ def test_phone_to_case_process_through_graphql(environment) -> None:  # type: ig
 
     # the stages move only through the actions
     direct = gql.error(
-        "mutation($t: UUID!) { updateProcessinstance(id: $t, input: {activestage: \"resolve\"}) { activestage } }",
+        'mutation($t: UUID!) { updateProcessinstance(id: $t, input: {activestage: "resolve"}) { activestage } }',
         t=target,
     )
     assert direct["extensions"]["code"] == "INVALID_OPERATION" and "move_next_stage" in direct["message"]
@@ -174,7 +174,10 @@ CLAIM_FLOW = {
             "name": "intake",
             "steps": [{"attribute": "tpf_amount", "required": True}, "tpf_kind"],
             "next": [
-                {"stage": "review", "condition": {"conditions": [{"attribute": "tpf_amount", "operator": "gt", "value": 1000}]}},
+                {
+                    "stage": "review",
+                    "condition": {"conditions": [{"attribute": "tpf_amount", "operator": "gt", "value": 1000}]},
+                },
                 {"stage": "payout"},
             ],
         },
@@ -196,13 +199,17 @@ CLAIM_FLOW = {
 }
 QUICK_FLOW = {
     "name": "tpf_quick_flow", "entity": "tpf_claim", "order": 2,
-    "stages": [{"name": "triage", "steps": ["tpf_kind"]}, {"name": "close"}],
+    "stages": [
+        {"name": "triage", "final": True, "next": [{"stage": "close", "condition": {"conditions": [{"attribute": "tpf_kind", "value": 2}]}}]},
+        {"name": "close"},
+    ],
 }  # fmt: skip
 
 
 def _instances(service: OrganizationService, record: uuid.UUID) -> dict[str, Entity]:
     query = QueryExpression(
-        "processinstance", criteria=FilterExpression(conditions=[ConditionExpression("regardingobjectid", "eq", [record])])
+        "processinstance",
+        criteria=FilterExpression(conditions=[ConditionExpression("regardingobjectid", "eq", [record])]),
     )
     return {instance["processname"]: instance for instance in service.retrieve_multiple(query).entities}
 
@@ -223,6 +230,7 @@ def test_custom_entity_process_branches_spans_related_entities_and_switches(envi
     flow = _instances(service, small)["tpf_claim_flow"]
     assert (flow["activestage"], flow["iscurrent"]) == ("intake", True), "the lowest order starts on create"
     assert run("move_next_stage", flow)["traversedpath"] == "intake,payout"
+    assert run("move_previous_stage", flow)["traversedpath"] == "intake", "back along the path taken"
 
     # large claim: review, then an inspection (1:N) and the customer (N:1) must be linked first
     account = service.create(Entity("account", name="Fabrikam"))
@@ -255,17 +263,26 @@ def test_custom_entity_process_branches_spans_related_entities_and_switches(envi
     assert (phone.value.entity, [p.attribute for p in phone.value.problems]) == ("account", ["telephone1"])
 
     # switch to the quick process and back: the first instance is resumed where it was left
-    switched = service.execute_action("set_process", {"entity": "tpf_claim", "record": large, "process": "tpf_quick_flow"})
+    switched = service.execute_action(
+        "set_process", {"entity": "tpf_claim", "record": large, "process": "tpf_quick_flow"}
+    )
     instances = _instances(service, large)
     assert switched["activestage"] == "triage" and switched["instance"].id == instances["tpf_quick_flow"].id
     assert instances["tpf_quick_flow"]["iscurrent"] and not instances["tpf_claim_flow"]["iscurrent"]
     assert (instances["tpf_claim_flow"]["activestage"], instances["tpf_claim_flow"]["statecode"]) == ("customer", 0)
+    quick = instances["tpf_quick_flow"]
+    with pytest.raises(InvalidOperationError, match="'triage' is the last stage"):
+        run("move_next_stage", quick)  # final, unless the branch to 'close' applies
+    service.update(Entity("tpf_claim", {"tpf_kind": 2}, id=large))
+    assert run("move_next_stage", quick)["traversedpath"] == "triage,close"
     back = service.execute_action("set_process", {"entity": "tpf_claim", "record": large, "process": "tpf_claim_flow"})
     assert (back["instance"].id, back["activestage"]) == (flow.id, "customer")
     instances = _instances(service, large)
     assert instances["tpf_claim_flow"]["iscurrent"] and not instances["tpf_quick_flow"]["iscurrent"]
     with pytest.raises(ValidationError, match="has no business process flow 'phone_to_case_process'"):
-        service.execute_action("set_process", {"entity": "tpf_claim", "record": large, "process": "phone_to_case_process"})
+        service.execute_action(
+            "set_process", {"entity": "tpf_claim", "record": large, "process": "phone_to_case_process"}
+        )
     with pytest.raises(InvalidOperationError):
         service.set_state("processinstance", flow.id, 1, 2)  # type: ignore[arg-type]
 
@@ -295,8 +312,14 @@ def test_validate_reports_bad_processes_with_file_and_line(write_solution, tmp_p
 
     assert result.exit_code == 1
     output = result.output.replace(str(folder) + "/", "")
-    assert "processes/tpf_bad_flow.yaml:8: stages.intake.steps[1].attribute: 'tpf_claim' has no attribute 'tpf_colour'" in output
+    assert (
+        "processes/tpf_bad_flow.yaml:8: stages.intake.steps[1].attribute: 'tpf_claim' has no attribute 'tpf_colour'"
+        in output
+    )
     assert "processes/tpf_bad_flow.yaml:10: stages.intake.next[0].stage: unknown stage 'nowhere'" in output
     assert "processes/tpf_bad_flow.yaml:12: stages.elsewhere.entity: stage on 'contact' needs 'relationship'" in output
     assert "processes/tpf_bad_flow.yaml:15: stages.back.next[0].stage: a branch goes forward only" in output
-    assert "processes/tpf_bad_flow.yaml:15: stages.back.next[0].condition.conditions[0].attribute: 'tpf_claim' has no attribute 'tpf_size'" in output
+    assert (
+        "processes/tpf_bad_flow.yaml:15: stages.back.next[0].condition.conditions[0].attribute: 'tpf_claim' has no attribute 'tpf_size'"
+        in output
+    )

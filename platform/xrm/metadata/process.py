@@ -113,7 +113,9 @@ def check_process(model: Model, component: BusinessProcessFlowMetadata, locator:
         path: Path_ = ("stages", index)
         entity = _stage_entity(model, component, stage, locator, path, issues)
         if index == 0 and component.stage_entity(stage) != component.entity:
-            issues.append(locator.issue((*path, "entity"), f"the first stage is on the process entity '{component.entity}'"))
+            issues.append(
+                locator.issue((*path, "entity"), f"the first stage is on the process entity '{component.entity}'")
+            )
         if entity is not None:
             for number, step in enumerate(stage.steps):
                 if step.attribute not in entity.attributes:
@@ -162,11 +164,15 @@ def _stage_entity(
     return entity
 
 
-def _check_condition(entity: CompiledEntity, group: FilterMetadata, path: Path_, locator: Locator) -> list[MetadataIssue]:
+def _check_condition(
+    entity: CompiledEntity, group: FilterMetadata, path: Path_, locator: Locator
+) -> list[MetadataIssue]:
     issues: list[MetadataIssue] = []
     for index, condition in enumerate(group.conditions):
         if condition.entity is not None:
-            issues.append(locator.issue((*path, "conditions", index, "entity"), "a branch condition has no link-entities"))
+            issues.append(
+                locator.issue((*path, "conditions", index, "entity"), "a branch condition has no link-entities")
+            )
         elif condition.attribute not in entity.attributes:
             message = f"'{entity.logical_name}' has no attribute '{condition.attribute}'"
             issues.append(locator.issue((*path, "conditions", index, "attribute"), message))
