@@ -464,7 +464,8 @@ class MessageHandlers:
             self.require("read", request.target.logical_name, request.target.id)
         if not self.env.pipeline.has_steps(request.action, entity):
             raise NotFoundError(f"no action '{request.action}' is registered" + (f" for {entity}" if entity else ""))
-        context = self._context(request.action, entity, request.target, **parameters)
+        context = self._context(request.action, entity, request.target)
+        context.input_parameters.update(parameters)  # a parameter may be called 'entity' or 'target'
         response = self._run(context, lambda ctx: Response())
         if action is not None:
             response.results = action_outputs(action, response.results)
