@@ -1,0 +1,227 @@
+"""The workflow plugin: declarative automation rules on the Case (incident) and on a custom entity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference
+from xrm.data.jobs import job_statuses, run_due_jobs, run_timers
+from xrm.errors import ValidationError
+from xrm.query import ConditionExpression, FilterExpression, QueryExpression
+
+MANIFEST = {
+    "name": "casewf",
+    "display_name": "Case workflows",
+    "version": "1.0.0",
+    "publisher": {"name": "Workflow Tests", "prefix": "cwf"},
+    "dependencies": [{"name": "case", "version": ">=1.0.0"}],
+}
+
+# automatic case creation (Dataverse's "automatic record creation and update rule" for email)
+EMAIL_TO_CASE = {
+    "name": "email_to_case",
+    "entity": "email",
+    "trigger": "create",
+    "filter": {
+        "conditions": [
+            {"attribute": "directioncode", "value": False},
+            {"attribute": "sender", "operator": "like", "value": "%@contoso.com"},
+            {"attribute": "subject", "operator": "not_like", "value": "%out of office%"},
+        ]
+    },
+    "actions": [
+        {
+            "type": "create_record",
+            "entity": "incident",
+            "fields": {
+                "title": "Email: {subject}",
+                "description": {"from": "description"},
+                "caseorigincode": 2,
+                "customerid": {"find": "contact", "where": {"emailaddress1": "{sender}"}},
+            },
+            "link_back": "regardingobjectid",
+        }
+    ],
+}
+
+# a routing rule set: the first rule whose conditions hold routes the new case
+CASE_ROUTING = {
+    "name": "case_routing",
+    "entity": "incident",
+    "trigger": "create",
+    "links": [
+        {"entity": "contact", "from": "contactid", "to": "customerid", "alias": "customer", "link_type": "outer"},
+    ],
+    "rules": [
+        {
+            "name": "vip_customers",
+            "filter": {"conditions": [{"entity": "customer", "attribute": "jobtitle", "value": "CEO"}]},
+            "actions": [{"type": "assign", "owner": {"find": "systemuser", "where": {"domainname": "tier2"}}}],
+        },
+        {
+            "name": "high_priority",
+            "filter": {"conditions": [{"attribute": "prioritycode", "value": 1}]},
+            "actions": [
+                {"type": "assign", "owner": {"find": "systemuser", "where": {"domainname": "tier1"}}},
+                {"type": "stop"},
+                {"type": "set_fields", "fields": {"title": "never reached"}},
+            ],
+        },
+        {"name": "everything_else", "actions": [{"type": "set_fields", "fields": {"casetypecode": 2}}]},
+    ],
+}
+
+WORKFLOWS: dict[str, Any] = {
+    "email_to_case": EMAIL_TO_CASE,
+    "case_routing": CASE_ROUTING,
+    "escalate_on_severity": {
+        "name": "escalate_on_severity",
+        "entity": "incident",
+        "trigger": {"event": "update", "attributes": ["prioritycode"]},
+        "actions": [{"type": "set_fields", "fields": {"isescalated": True}}],
+    },
+    "survey_when_resolved": {
+        "name": "survey_when_resolved",
+        "entity": "incident",
+        "trigger": {"event": "status_change", "to_status": [5]},
+        "actions": [{"type": "notify", "fields": {"subject": "Survey: {title}"}}],
+    },
+    "tell_new_owner": {
+        "name": "tell_new_owner",
+        "entity": "incident",
+        "trigger": "assign",
+        "actions": [{"type": "notify", "fields": {"subject": "Assigned: {title}", "ownerid": {"from": "ownerid"}}}],
+    },
+    "complaint_task": {  # fails (a task needs a subject): the whole update rolls back
+        "name": "complaint_task",
+        "entity": "incident",
+        "trigger": {"event": "update", "attributes": ["casetypecode"]},
+        "filter": {"conditions": [{"attribute": "casetypecode", "value": 3}]},
+        "actions": [
+            {"type": "set_fields", "fields": {"isescalated": True}},
+            {"type": "notify", "fields": {"description": "no subject"}},
+        ],
+    },
+    "follow_up": {
+        "name": "follow_up",
+        "entity": "incident",
+        "trigger": "create",
+        "mode": "async",
+        "filter": {"conditions": [{"attribute": "prioritycode", "value": 3}]},
+        "actions": [
+            {"type": "notify", "fields": {"subject": "Follow up: {title}"}},
+            {"type": "wait", "minutes": 60},
+            {"type": "set_fields", "fields": {"followupby": None, "customersatisfactioncode": 1}},
+        ],
+    },
+    "cancel_case": {
+        "name": "cancel_case",
+        "entity": "incident",
+        "trigger": "on_demand",
+        "filter": {"conditions": [{"attribute": "statecode", "value": 0}]},
+        "actions": [{"type": "set_state", "state": 2, "status": 6}],
+    },
+}
+
+
+def _tasks(service: Any, regarding: EntityReference) -> list[str]:
+    query = QueryExpression(
+        entity="task",
+        columns=("subject",),
+        criteria=FilterExpression("and", (ConditionExpression("regardingobjectid", "eq", (regarding.id,)),)),
+    )
+    return sorted(row["subject"] for row in service.retrieve_multiple(query))
+
+
+def test_case_workflows(environment, write_solution) -> None:
+    files = {f"workflows/{name}.yaml": body for name, body in WORKFLOWS.items()}
+    env = environment("case", write_solution(MANIFEST, files))
+    now = [dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)]
+    env.clock = lambda: now[0]
+    service = env.service()
+    unit = EntityReference("businessunit", ROOT_BUSINESS_UNIT_ID)
+    tier1 = service.create(Entity("systemuser", domainname="tier1", fullname="Tier One", businessunitid=unit))
+    tier2 = service.create(Entity("systemuser", domainname="tier2", fullname="Tier Two", businessunitid=unit))
+    ann = service.create(Entity("contact", lastname="Ann", emailaddress1="ann@contoso.com", jobtitle="CEO"))
+    bob = service.create(Entity("contact", lastname="Bob", emailaddress1="bob@contoso.com"))
+
+    # automatic case creation from an incoming email, linked back by regarding; the rule set routes it
+    email = service.create(
+        Entity(
+            "email", subject="Printer broken", description="It smokes", sender="ann@contoso.com", directioncode=False
+        )
+    )
+    regarding = service.retrieve("email", email, ["regardingobjectid"])["regardingobjectid"]
+    assert regarding is not None and regarding.logical_name == "incident"
+    case = service.retrieve("incident", regarding.id)
+    assert (case["title"], case["description"], case["caseorigincode"]) == ("Email: Printer broken", "It smokes", 2)
+    assert case["customerid"] == EntityReference("contact", ann)
+    assert case["ownerid"] == EntityReference("systemuser", tier2), "first rule (VIP customer) wins"
+    for subject, sender, direction in (
+        ("Out of office until Monday", "bob@contoso.com", False),
+        ("Printer", "bob@fabrikam.com", False),
+        ("Printer", "bob@contoso.com", True),
+    ):
+        other = service.create(Entity("email", subject=subject, sender=sender, directioncode=direction))
+        assert service.retrieve("email", other, ["regardingobjectid"])["regardingobjectid"] is None
+
+    # routing: the second rule matches (and stops), the default rule catches the rest
+    customer = EntityReference("contact", bob)
+    urgent = service.create(Entity("incident", title="Urgent", customerid=customer, prioritycode=1))
+    row = service.retrieve("incident", urgent)
+    assert row["ownerid"] == EntityReference("systemuser", tier1) and row["title"] == "Urgent"
+    assert row["casetypecode"] is None
+    normal = service.create(Entity("incident", title="Normal", customerid=customer, prioritycode=2))
+    row = service.retrieve("incident", normal)
+    assert row["casetypecode"] == 2 and row["ownerid"] != EntityReference("systemuser", tier1)
+
+    # update trigger limited to attributes
+    service.update(Entity("incident", {"title": "Normal case"}, id=normal))
+    assert service.retrieve("incident", normal)["isescalated"] is False
+    service.update(Entity("incident", {"prioritycode": 1}, id=normal))
+    assert service.retrieve("incident", normal)["isescalated"] is True
+
+    # status change to "Problem Solved" only; assign
+    reference = EntityReference("incident", normal)
+    service.set_state("incident", normal, 2, 6)
+    service.set_state("incident", normal, 0, 1)
+    assert _tasks(service, reference) == []
+    service.set_state("incident", normal, 1, 5)
+    assert _tasks(service, reference) == ["Survey: Normal case"]
+    service.set_state("incident", normal, 0, 1)
+    service.assign("incident", normal, EntityReference("systemuser", tier2))
+    assert _tasks(service, reference) == ["Assigned: Normal case", "Survey: Normal case"]
+
+    # a sync workflow's error rolls the triggering update back
+    with pytest.raises(ValidationError) as error:
+        service.update(Entity("incident", {"casetypecode": 3, "title": "Complaint"}, id=urgent))
+    assert "subject" in str(error.value)
+    row = service.retrieve("incident", urgent)
+    assert (row["casetypecode"], row["title"], row["isescalated"]) == (None, "Urgent", False)
+
+    # async: queued with the create, run by the job worker, waits an hour, then continues
+    slow = service.create(Entity("incident", title="Slow", customerid=customer, prioritycode=3))
+    slow_ref = EntityReference("incident", slow)
+    assert _tasks(service, slow_ref) == [], "async: nothing happens in the transaction"
+    assert run_due_jobs(env) == 4, "one per case created: the filter is evaluated when the job runs"
+    assert _tasks(service, slow_ref) == ["Follow up: Slow"]
+    assert _tasks(service, EntityReference("incident", urgent)) == ["Assigned: Urgent"], (
+        "routing's assign, no follow-up"
+    )
+    now[0] += dt.timedelta(minutes=59)
+    assert run_due_jobs(env) == 0, "still waiting"
+    assert service.retrieve("incident", slow)["customersatisfactioncode"] is None
+    now[0] += dt.timedelta(minutes=2)
+    assert run_due_jobs(env) == 1
+    assert service.retrieve("incident", slow)["customersatisfactioncode"] == 1
+    assert [s.status for s in job_statuses(env, record_id=slow)] == ["succeeded", "succeeded"]
+
+    # on demand, through the run_workflow action (its filter still applies)
+    result = service.execute_action("run_workflow", {"workflow": "cancel_case"}, slow_ref)
+    assert result["status"] == "completed" and service.retrieve("incident", slow)["statuscode"] == 6
+    result = service.execute_action("run_workflow", {"workflow": "cancel_case"}, slow_ref)
+    assert result["status"] == "skipped"
