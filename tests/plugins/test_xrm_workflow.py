@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -225,3 +224,199 @@ def test_case_workflows(environment, write_solution) -> None:
     assert result["status"] == "completed" and service.retrieve("incident", slow)["statuscode"] == 6
     result = service.execute_action("run_workflow", {"workflow": "cancel_case"}, slow_ref)
     assert result["status"] == "skipped"
+
+
+# --- a custom entity, defined only in a test solution --------------------------------------------
+
+CUSTOM = {
+    "name": "wfc",
+    "display_name": "Workflow custom",
+    "version": "1.0.0",
+    "publisher": {"name": "T", "prefix": "wfc"},
+}
+ACTIVE_CLOSED = {
+    "states": [
+        {
+            "value": 0,
+            "name": "active",
+            "label": "Active",
+            "default_status": 1,
+            "statuses": [{"value": 1, "label": "New"}],
+        },
+        {
+            "value": 1,
+            "name": "closed",
+            "label": "Closed",
+            "default_status": 2,
+            "statuses": [{"value": 2, "label": "Done"}],
+        },
+    ]
+}
+CUSTOM_FILES: dict[str, Any] = {
+    "entities/wfc_product.yaml": {
+        "logical_name": "wfc_product",
+        "display_name": "Product",
+        "primary_name": "wfc_name",
+        "attributes": {"wfc_name": {"type": "string"}, "wfc_tier": {"type": "integer"}},
+    },
+    "entities/wfc_ticket.yaml": {
+        "logical_name": "wfc_ticket",
+        "display_name": "Ticket",
+        "primary_name": "wfc_title",
+        "attributes": {
+            "wfc_title": {"type": "string"},
+            "wfc_requester": {"type": "string"},
+            "wfc_productid": {"type": "lookup", "target": "wfc_product"},
+            "wfc_priority": {"type": "integer"},
+            "wfc_escalated": {"type": "boolean", "default": False},
+            "wfc_answered": {"type": "boolean", "default": False},
+        },
+        "states": ACTIVE_CLOSED,
+    },
+    "entities/wfc_request.yaml": {
+        "logical_name": "wfc_request",
+        "display_name": "Request",
+        "primary_name": "wfc_name",
+        "attributes": {
+            "wfc_name": {"type": "string"},
+            "wfc_sender": {"type": "string"},
+            "wfc_kind": {"type": "choice", "options": [{"value": 1, "label": "Bug"}, {"value": 2, "label": "Thanks"}]},
+            "wfc_productid": {"type": "lookup", "target": "wfc_product"},
+            "wfc_ticketid": {"type": "lookup", "target": "wfc_ticket"},
+        },
+    },
+    "workflows/request_to_ticket.yaml": {
+        "name": "request_to_ticket",
+        "entity": "wfc_request",
+        "trigger": "create",
+        "filter": {"conditions": [{"attribute": "wfc_kind", "value": 1}]},
+        "actions": [
+            {
+                "type": "create_record",
+                "entity": "wfc_ticket",
+                "fields": {
+                    "wfc_title": "Bug: {wfc_name}",
+                    "wfc_requester": {"from": "wfc_sender"},
+                    "wfc_productid": {"from": "wfc_productid"},
+                },
+                "link_back": "wfc_ticketid",
+            }
+        ],
+    },
+    "workflows/ticket_routing.yaml": {
+        "name": "ticket_routing",
+        "entity": "wfc_ticket",
+        "trigger": "create",
+        "links": [{"entity": "wfc_product", "from": "wfc_productid", "to": "wfc_productid", "alias": "product"}],
+        "rules": [
+            {
+                "name": "premium",
+                "filter": {
+                    "conditions": [{"entity": "product", "attribute": "wfc_tier", "operator": "ge", "value": 2}]
+                },
+                "actions": [
+                    {"type": "assign", "owner": {"find": "systemuser", "where": {"domainname": "premium"}}},
+                    {"type": "set_fields", "fields": {"wfc_priority": 1}},
+                ],
+            },
+            {"name": "standard", "actions": [{"type": "set_fields", "fields": {"wfc_priority": 3}}]},
+        ],
+    },
+    "workflows/escalate_urgent.yaml": {
+        "name": "escalate_urgent",
+        "entity": "wfc_ticket",
+        "trigger": {"event": "schedule", "every_minutes": 30},
+        "mode": "async",
+        "filter": {
+            "conditions": [
+                {"attribute": "wfc_priority", "value": 1},
+                {"attribute": "wfc_escalated", "value": False},
+                {"attribute": "statecode", "value": 0},
+            ]
+        },
+        "actions": [{"type": "set_fields", "fields": {"wfc_escalated": True}}],
+    },
+    "workflows/close_when_answered.yaml": {
+        "name": "close_when_answered",
+        "entity": "wfc_ticket",
+        "trigger": {"event": "update", "attributes": ["wfc_requester"]},
+        "mode": "async",
+        "actions": [
+            {
+                "type": "wait",
+                "until": {"conditions": [{"attribute": "wfc_answered", "value": True}]},
+                "poll_minutes": 10,
+            },
+            {"type": "set_state", "state": 1},
+        ],
+    },
+}
+
+
+def test_custom_entity_workflows(environment, write_solution) -> None:
+    env = environment(write_solution(CUSTOM, CUSTOM_FILES))
+    now = [dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)]
+    env.clock = lambda: now[0]
+    service = env.service()
+    unit = EntityReference("businessunit", ROOT_BUSINESS_UNIT_ID)
+    premium = service.create(Entity("systemuser", domainname="premium", fullname="Premium", businessunitid=unit))
+    gold = EntityReference("wfc_product", service.create(Entity("wfc_product", wfc_name="Gold", wfc_tier=2)))
+    basic = EntityReference("wfc_product", service.create(Entity("wfc_product", wfc_name="Basic", wfc_tier=1)))
+
+    # automatic creation of a ticket from a request, routed on its product (a parent record)
+    request = service.create(Entity("wfc_request", wfc_name="Crash", wfc_sender="kim", wfc_kind=1, wfc_productid=gold))
+    ticket_ref = service.retrieve("wfc_request", request)["wfc_ticketid"]
+    ticket = service.retrieve("wfc_ticket", ticket_ref.id)
+    assert (ticket["wfc_title"], ticket["wfc_requester"], ticket["wfc_productid"]) == ("Bug: Crash", "kim", gold)
+    assert (ticket["ownerid"], ticket["wfc_priority"]) == (EntityReference("systemuser", premium), 1)
+    thanks = service.create(Entity("wfc_request", wfc_name="Thanks", wfc_kind=2, wfc_productid=gold))
+    assert service.retrieve("wfc_request", thanks)["wfc_ticketid"] is None
+    plain = service.create(Entity("wfc_ticket", wfc_title="Question", wfc_productid=basic))
+    assert service.retrieve("wfc_ticket", plain)["wfc_priority"] == 3
+
+    # a schedule: the timer queues the first run once; each run queues the next
+    assert run_timers(env) >= 1 and run_timers(env) >= 1
+    assert run_due_jobs(env) == 1
+    assert service.retrieve("wfc_ticket", ticket_ref.id)["wfc_escalated"] is True
+    assert service.retrieve("wfc_ticket", plain)["wfc_escalated"] is False, "not selected by the filter"
+    later = service.create(Entity("wfc_ticket", wfc_title="Later", wfc_productid=gold))
+    assert run_due_jobs(env) == 0, "the next run is due in 30 minutes"
+    now[0] += dt.timedelta(minutes=31)
+    run_timers(env)
+    assert run_due_jobs(env) == 1
+    assert service.retrieve("wfc_ticket", later)["wfc_escalated"] is True
+
+    # wait until a condition holds, looked at every 10 minutes
+    service.update(Entity("wfc_ticket", {"wfc_title": "not a trigger attribute"}, id=plain))
+    assert run_due_jobs(env) == 0
+    service.update(Entity("wfc_ticket", {"wfc_requester": "lee"}, id=plain))
+    assert run_due_jobs(env) == 1
+    service.update(Entity("wfc_ticket", {"wfc_answered": True}, id=plain))
+    now[0] += dt.timedelta(minutes=5)
+    assert run_due_jobs(env) == 0 and service.retrieve("wfc_ticket", plain)["statecode"] == 0
+    now[0] += dt.timedelta(minutes=6)
+    assert run_due_jobs(env) == 1
+    assert service.retrieve("wfc_ticket", plain)["statecode"] == 1
+
+
+def test_validate_reports_workflow_mistakes_with_file_and_line(write_solution, database_url) -> None:
+    from typer.testing import CliRunner
+
+    from xrm.cli import app
+
+    bad = dict(CUSTOM_FILES)
+    bad["workflows/typo.yaml"] = (
+        "name: typo\nentity: wfc_ticket\ntrigger: create\nactions:\n"
+        "  - {type: set_fields, fields: {wfc_priority: 2}}\n"
+        "  - {type: send_mail, to: someone}\n"
+    )
+    bad["workflows/unknown_attribute.yaml"] = (
+        "name: unknown_attribute\nentity: wfc_ticket\ntrigger: create\nactions:\n"
+        "  - type: create_record\n    entity: wfc_request\n    fields:\n      wfc_name: x\n      wfc_colour: red\n"
+    )
+    folder = write_solution(CUSTOM, bad)
+    result = CliRunner().invoke(app, ["solution", "validate", str(folder), "--database", database_url])
+    output = result.output.replace(str(folder) + "/", "")
+    assert result.exit_code == 1, output
+    assert "workflows/typo.yaml:6:" in output and "send_mail" in output, output
+    assert "workflows/unknown_attribute.yaml:9:" in output and "'wfc_request' has no attribute 'wfc_colour'" in output
