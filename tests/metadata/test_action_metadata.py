@@ -17,7 +17,11 @@ def test_the_fixture_actions_compile_with_stable_ids(system):
     actions = load_solution(FIXTURES_FOLDER / "actions")
     model = compile_model([system, load_solution(SOLUTIONS_FOLDER / "case"), actions])
 
-    assert sorted(model.actions) == ["tac_echo", "tac_escalate", "tac_noop"]
+    assert sorted(n for n, a in model.actions.items() if a.solution == "actions") == [
+        "tac_echo",
+        "tac_escalate",
+        "tac_noop",
+    ]
     escalate = model.actions["tac_escalate"]
     assert escalate.solution == "actions" and escalate.id == stable_id("action", "tac_escalate")
     assert isinstance(escalate.metadata, ActionMetadata) and escalate.metadata.entity == "incident"

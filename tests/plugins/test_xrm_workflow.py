@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
@@ -59,18 +60,24 @@ CASE_ROUTING = {
         {
             "name": "vip_customers",
             "filter": {"conditions": [{"entity": "customer", "attribute": "jobtitle", "value": "CEO"}]},
-            "actions": [{"type": "assign", "owner": {"find": "systemuser", "where": {"domainname": "tier2"}}}],
+            "actions": [{"type": "route", "user": {"find": "systemuser", "where": {"domainname": "tier2"}}}],
         },
         {
             "name": "high_priority",
             "filter": {"conditions": [{"attribute": "prioritycode", "value": 1}]},
             "actions": [
-                {"type": "assign", "owner": {"find": "systemuser", "where": {"domainname": "tier1"}}},
+                {"type": "route", "queue": {"find": "queue", "where": {"name": "Urgent"}}},
                 {"type": "stop"},
                 {"type": "set_fields", "fields": {"title": "never reached"}},
             ],
         },
-        {"name": "everything_else", "actions": [{"type": "set_fields", "fields": {"casetypecode": 2}}]},
+        {
+            "name": "everything_else",
+            "actions": [
+                {"type": "add_to_queue", "queue": {"find": "queue", "where": {"name": "General"}}},
+                {"type": "set_fields", "fields": {"casetypecode": 2}},
+            ],
+        },
     ],
 }
 
@@ -136,6 +143,16 @@ def _tasks(service: Any, regarding: EntityReference) -> list[str]:
     return sorted(row["subject"] for row in service.retrieve_multiple(query))
 
 
+def _queue_of(service: Any, record: uuid.UUID) -> str | None:
+    query = QueryExpression(
+        entity="queueitem",
+        columns=("queueid",),
+        criteria=FilterExpression("and", (ConditionExpression("objectid", "eq", (record,)),)),
+    )
+    items = service.retrieve_multiple(query).entities
+    return service.retrieve("queue", items[0]["queueid"].id, ["name"])["name"] if items else None
+
+
 def test_case_workflows(environment, write_solution) -> None:
     files = {f"workflows/{name}.yaml": body for name, body in WORKFLOWS.items()}
     env = environment("case", write_solution(MANIFEST, files))
@@ -147,6 +164,8 @@ def test_case_workflows(environment, write_solution) -> None:
     tier2 = service.create(Entity("systemuser", domainname="tier2", fullname="Tier Two", businessunitid=unit))
     ann = service.create(Entity("contact", lastname="Ann", emailaddress1="ann@contoso.com", jobtitle="CEO"))
     bob = service.create(Entity("contact", lastname="Bob", emailaddress1="bob@contoso.com"))
+    for name in ("Urgent", "General"):
+        service.create(Entity("queue", name=name))
 
     # automatic case creation from an incoming email, linked back by regarding; the rule set routes it
     email = service.create(
@@ -160,6 +179,8 @@ def test_case_workflows(environment, write_solution) -> None:
     assert (case["title"], case["description"], case["caseorigincode"]) == ("Email: Printer broken", "It smokes", 2)
     assert case["customerid"] == EntityReference("contact", ann)
     assert case["ownerid"] == EntityReference("systemuser", tier2), "first rule (VIP customer) wins"
+    assert _queue_of(service, case.id) is None
+    assert _tasks(service, regarding) == ["Assigned: Email: Printer broken"], "routing to a user assigns"
     for subject, sender, direction in (
         ("Out of office until Monday", "bob@contoso.com", False),
         ("Printer", "bob@fabrikam.com", False),
@@ -172,11 +193,10 @@ def test_case_workflows(environment, write_solution) -> None:
     customer = EntityReference("contact", bob)
     urgent = service.create(Entity("incident", title="Urgent", customerid=customer, prioritycode=1))
     row = service.retrieve("incident", urgent)
-    assert row["ownerid"] == EntityReference("systemuser", tier1) and row["title"] == "Urgent"
-    assert row["casetypecode"] is None
+    assert (_queue_of(service, urgent), row["title"], row["casetypecode"]) == ("Urgent", "Urgent", None)
     normal = service.create(Entity("incident", title="Normal", customerid=customer, prioritycode=2))
     row = service.retrieve("incident", normal)
-    assert row["casetypecode"] == 2 and row["ownerid"] != EntityReference("systemuser", tier1)
+    assert (_queue_of(service, normal), row["casetypecode"]) == ("General", 2)
 
     # update trigger limited to attributes
     service.update(Entity("incident", {"title": "Normal case"}, id=normal))
@@ -192,7 +212,7 @@ def test_case_workflows(environment, write_solution) -> None:
     service.set_state("incident", normal, 1, 5)
     assert _tasks(service, reference) == ["Survey: Normal case"]
     service.set_state("incident", normal, 0, 1)
-    service.assign("incident", normal, EntityReference("systemuser", tier2))
+    service.assign("incident", normal, EntityReference("systemuser", tier1))
     assert _tasks(service, reference) == ["Assigned: Normal case", "Survey: Normal case"]
 
     # a sync workflow's error rolls the triggering update back
@@ -208,9 +228,7 @@ def test_case_workflows(environment, write_solution) -> None:
     assert _tasks(service, slow_ref) == [], "async: nothing happens in the transaction"
     assert run_due_jobs(env) == 4, "one per case created: the filter is evaluated when the job runs"
     assert _tasks(service, slow_ref) == ["Follow up: Slow"]
-    assert _tasks(service, EntityReference("incident", urgent)) == ["Assigned: Urgent"], (
-        "routing's assign, no follow-up"
-    )
+    assert _tasks(service, EntityReference("incident", urgent)) == [], "not a low priority case"
     now[0] += dt.timedelta(minutes=59)
     assert run_due_jobs(env) == 0, "still waiting"
     assert service.retrieve("incident", slow)["customersatisfactioncode"] is None
@@ -271,6 +289,7 @@ CUSTOM_FILES: dict[str, Any] = {
             "wfc_escalated": {"type": "boolean", "default": False},
             "wfc_answered": {"type": "boolean", "default": False},
         },
+        "queue_enabled": True,
         "states": ACTIVE_CLOSED,
     },
     "entities/wfc_request.yaml": {
@@ -315,11 +334,17 @@ CUSTOM_FILES: dict[str, Any] = {
                     "conditions": [{"entity": "product", "attribute": "wfc_tier", "operator": "ge", "value": 2}]
                 },
                 "actions": [
-                    {"type": "assign", "owner": {"find": "systemuser", "where": {"domainname": "premium"}}},
+                    {"type": "route", "user": {"find": "systemuser", "where": {"domainname": "premium"}}},
                     {"type": "set_fields", "fields": {"wfc_priority": 1}},
                 ],
             },
-            {"name": "standard", "actions": [{"type": "set_fields", "fields": {"wfc_priority": 3}}]},
+            {
+                "name": "standard",
+                "actions": [
+                    {"type": "route", "queue": {"find": "queue", "where": {"name": "Standard"}}},
+                    {"type": "set_fields", "fields": {"wfc_priority": 3}},
+                ],
+            },
         ],
     },
     "workflows/escalate_urgent.yaml": {
@@ -362,6 +387,7 @@ def test_custom_entity_workflows(environment, write_solution) -> None:
     premium = service.create(Entity("systemuser", domainname="premium", fullname="Premium", businessunitid=unit))
     gold = EntityReference("wfc_product", service.create(Entity("wfc_product", wfc_name="Gold", wfc_tier=2)))
     basic = EntityReference("wfc_product", service.create(Entity("wfc_product", wfc_name="Basic", wfc_tier=1)))
+    service.create(Entity("queue", name="Standard"))
 
     # automatic creation of a ticket from a request, routed on its product (a parent record)
     request = service.create(Entity("wfc_request", wfc_name="Crash", wfc_sender="kim", wfc_kind=1, wfc_productid=gold))
@@ -373,6 +399,7 @@ def test_custom_entity_workflows(environment, write_solution) -> None:
     assert service.retrieve("wfc_request", thanks)["wfc_ticketid"] is None
     plain = service.create(Entity("wfc_ticket", wfc_title="Question", wfc_productid=basic))
     assert service.retrieve("wfc_ticket", plain)["wfc_priority"] == 3
+    assert (_queue_of(service, ticket_ref.id), _queue_of(service, plain)) == (None, "Standard")
 
     # a schedule: the timer queues the first run once; each run queues the next
     assert run_timers(env) >= 1 and run_timers(env) >= 1
@@ -414,9 +441,14 @@ def test_validate_reports_workflow_mistakes_with_file_and_line(write_solution, d
         "name: unknown_attribute\nentity: wfc_ticket\ntrigger: create\nactions:\n"
         "  - type: create_record\n    entity: wfc_request\n    fields:\n      wfc_name: x\n      wfc_colour: red\n"
     )
+    bad["workflows/not_routable.yaml"] = (
+        "name: not_routable\nentity: wfc_request\ntrigger: create\nactions:\n"
+        "  - type: route\n    queue: {find: queue, where: {name: Standard}}\n"
+    )
     folder = write_solution(CUSTOM, bad)
     result = CliRunner().invoke(app, ["solution", "validate", str(folder), "--database", database_url])
     output = result.output.replace(str(folder) + "/", "")
     assert result.exit_code == 1, output
     assert "workflows/typo.yaml:6:" in output and "send_mail" in output, output
+    assert "workflows/not_routable.yaml:5:" in output and "'wfc_request' does not have it" in output
     assert "workflows/unknown_attribute.yaml:9:" in output and "'wfc_request' has no attribute 'wfc_colour'" in output

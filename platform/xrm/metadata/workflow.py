@@ -381,6 +381,8 @@ def _actions(
         elif isinstance(action, AssignAction):
             issues += _value(model, entity, action.owner, (*here, "owner"), locator)
         elif isinstance(action, AddToQueueAction | RouteAction):
+            name = "add_to_queue" if isinstance(action, AddToQueueAction) else "route_to"
+            issues += _bound_action(model, entity, name, True, (*here, "type"), locator)
             for key in ("queue", "user", "team"):
                 if getattr(action, key, None) is not None:
                     issues += _value(model, entity, getattr(action, key), (*here, key), locator)
@@ -388,6 +390,7 @@ def _actions(
             issues += _state(entity, action, here, locator)
         elif isinstance(action, RunActionAction):
             if action.action in model.actions:
+                issues += _bound_action(model, entity, action.action, action.bound, (*here, "action"), locator)
                 declared = model.actions[action.action].metadata
                 for name in action.parameters:
                     if name not in getattr(declared, "parameters", {}):
@@ -403,6 +406,30 @@ def _actions(
             if action.after is not None:
                 issues += _fields(entity, [((*here, "after"), action.after)], locator)
     return issues
+
+
+def _bound_action(
+    model: Model, entity: CompiledEntity, name: str, bound: bool, path: Path_, locator: Locator
+) -> list[MetadataIssue]:
+    """The declared custom action ``name`` runs on a record of ``entity`` (``bound``) or on none."""
+    component = model.actions.get(name)
+    if component is None:
+        return [locator.issue(path, f"no custom action '{name}' is declared (is its solution installed?)")]
+    action = component.metadata
+    flag = getattr(action, "targets_with", None)
+    target = getattr(action, "entity", None)
+    if not bound:
+        wrong = flag is not None or target is not None
+        return [locator.issue(path, f"action '{name}' is bound: it needs the record")] if wrong else []
+    if flag is not None and not getattr(entity.definition, flag, False):
+        return [
+            locator.issue(
+                path, f"action '{name}' runs on entities with '{flag}'; '{entity.logical_name}' does not have it"
+            )
+        ]
+    if flag is None and target != entity.logical_name:
+        return [locator.issue(path, f"action '{name}' is not bound to '{entity.logical_name}'")]
+    return []
 
 
 def _state(entity: CompiledEntity, action: SetStateAction, path: Path_, locator: Locator) -> list[MetadataIssue]:
