@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -26,7 +27,8 @@ class WorkflowPlugin:
     """Bound (post-operation, as the system user) to create, update, set_state and assign of every
     entity it starts the workflows those messages trigger; bound to ``workflow_run`` (async) it runs
     queued workflows and their continuations; to ``timer`` it keeps scheduled workflows queued; to
-    ``run_workflow`` (parameter ``workflow``, target the record) it runs a workflow on demand."""
+    ``run_workflow`` (parameter ``workflow``, target the record) it runs a workflow on demand, as
+    the calling user (as Dataverse runs on-demand workflows), later too when the workflow is async."""
 
     def __init__(self, configuration: dict[str, Any]) -> None:
         self.configuration = configuration
@@ -94,8 +96,13 @@ class WorkflowPlugin:
         next_run = service.environment.clock() + every
         queue_run(service, workflow, None, {"schedule": True}, next_run, record_id=schedule_id(workflow))
         query = matching_query(service, workflow.entity, workflow.filter, workflow.links)
-        for record in service.retrieve_multiple(query):
-            run_workflow(service, workflow, record.to_reference(), {"rule": -1, "index": 0})
+        while True:  # page by page (keyset cursor), so records the run changes are not skipped
+            page = service.retrieve_multiple(query)
+            for record in page:
+                run_workflow(service, workflow, record.to_reference(), {"rule": -1, "index": 0})
+            if not page.more_records:
+                break
+            query = replace(query, cursor=page.cursor)
 
 
 def _start(context: ExecutionContext, workflow: WorkflowMetadata, reference: EntityReference) -> str:

@@ -99,15 +99,16 @@ def queue_run(
     record_id: Any = None,
 ) -> None:
     """Queue a run of ``workflow`` (its continuation from ``state``) for the job worker, in the running
-    transaction: it is queued only if the operation commits."""
+    transaction: it is queued only if the operation commits. It runs as ``service``'s user."""
     env = service.environment
     step = next(iter(env.pipeline.steps_for(RUN_MESSAGE, workflow.entity, Stage.POST_OPERATION, StepMode.ASYNC)), None)
     if step is None:
         raise InvalidOperationError(
             f"workflow '{workflow.name}' is async but no '{RUN_MESSAGE}' async step is registered"
         )
+    user = service.user_id  # None (the system) for triggered runs; the caller's on demand
     context = ExecutionContext(
-        RUN_MESSAGE, workflow.entity, reference, None, None, 1, service, stage=Stage.POST_OPERATION,
+        RUN_MESSAGE, workflow.entity, reference, user, user, 1, service, stage=Stage.POST_OPERATION,
         shared_variables={"workflow": workflow.name, **state},
     )  # fmt: skip
     enqueue_job(env, service.connection, step, context, run_at=run_at, record_id=record_id)

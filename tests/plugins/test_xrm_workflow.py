@@ -10,7 +10,7 @@ import pytest
 
 from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference
 from xrm.data.jobs import job_statuses, run_due_jobs, run_timers
-from xrm.errors import ValidationError
+from xrm.errors import AccessDeniedError, ValidationError
 from xrm.query import ConditionExpression, FilterExpression, QueryExpression
 
 MANIFEST = {
@@ -155,6 +155,10 @@ def _queue_of(service: Any, record: uuid.UUID) -> str | None:
 
 def test_case_workflows(environment, write_solution) -> None:
     files = {f"workflows/{name}.yaml": body for name, body in WORKFLOWS.items()}
+    files["roles/case_reader.yaml"] = {
+        "name": "case_reader",
+        "privileges": [{"entity": "incident", "read": "organization"}],
+    }
     env = environment("case", write_solution(MANIFEST, files))
     now = [dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)]
     env.clock = lambda: now[0]
@@ -237,7 +241,12 @@ def test_case_workflows(environment, write_solution) -> None:
     assert service.retrieve("incident", slow)["customersatisfactioncode"] == 1
     assert [s.status for s in job_statuses(env, record_id=slow)] == ["succeeded", "succeeded"]
 
-    # on demand, through the run_workflow action (its filter still applies)
+    # on demand, through the run_workflow action, as the caller (its filter still applies)
+    reader = service.create(Entity("systemuser", domainname="reader", fullname="Reader", businessunitid=unit))
+    service.assign_role(EntityReference("systemuser", reader), "case_reader")
+    with pytest.raises(AccessDeniedError):
+        env.service(reader).execute_action("run_workflow", {"workflow": "cancel_case"}, slow_ref)
+    assert service.retrieve("incident", slow)["statuscode"] == 1
     result = service.execute_action("run_workflow", {"workflow": "cancel_case"}, slow_ref)
     assert result["status"] == "completed" and service.retrieve("incident", slow)["statuscode"] == 6
     result = service.execute_action("run_workflow", {"workflow": "cancel_case"}, slow_ref)
@@ -275,7 +284,7 @@ CUSTOM_FILES: dict[str, Any] = {
         "logical_name": "wfc_product",
         "display_name": "Product",
         "primary_name": "wfc_name",
-        "attributes": {"wfc_name": {"type": "string"}, "wfc_tier": {"type": "integer"}},
+        "attributes": {"wfc_name": {"type": "string"}, "wfc_tier": {"type": "integer"}, "wfc_last": {"type": "string"}},
     },
     "entities/wfc_ticket.yaml": {
         "logical_name": "wfc_ticket",
@@ -319,7 +328,8 @@ CUSTOM_FILES: dict[str, Any] = {
                     "wfc_productid": {"from": "wfc_productid"},
                 },
                 "link_back": "wfc_ticketid",
-            }
+            },
+            {"type": "set_fields", "record": "wfc_productid", "fields": {"wfc_last": "{wfc_name} from {wfc_sender}"}},
         ],
     },
     "workflows/ticket_routing.yaml": {
@@ -341,7 +351,11 @@ CUSTOM_FILES: dict[str, Any] = {
             {
                 "name": "standard",
                 "actions": [
-                    {"type": "route", "queue": {"find": "queue", "where": {"name": "Standard"}}},
+                    {
+                        "type": "run_action",
+                        "action": "add_to_queue",
+                        "parameters": {"queue": {"find": "queue", "where": {"name": "Standard"}}},
+                    },
                     {"type": "set_fields", "fields": {"wfc_priority": 3}},
                 ],
             },
@@ -395,6 +409,7 @@ def test_custom_entity_workflows(environment, write_solution) -> None:
     ticket = service.retrieve("wfc_ticket", ticket_ref.id)
     assert (ticket["wfc_title"], ticket["wfc_requester"], ticket["wfc_productid"]) == ("Bug: Crash", "kim", gold)
     assert (ticket["ownerid"], ticket["wfc_priority"]) == (EntityReference("systemuser", premium), 1)
+    assert service.retrieve("wfc_product", gold.id)["wfc_last"] == "Crash from kim", "set on the parent"
     thanks = service.create(Entity("wfc_request", wfc_name="Thanks", wfc_kind=2, wfc_productid=gold))
     assert service.retrieve("wfc_request", thanks)["wfc_ticketid"] is None
     plain = service.create(Entity("wfc_ticket", wfc_title="Question", wfc_productid=basic))
