@@ -455,6 +455,7 @@ def test_validate_reports_workflow_mistakes_with_file_and_line(write_solution, d
     bad["workflows/unknown_attribute.yaml"] = (
         "name: unknown_attribute\nentity: wfc_ticket\ntrigger: create\nactions:\n"
         "  - type: create_record\n    entity: wfc_request\n    fields:\n      wfc_name: x\n      wfc_colour: red\n"
+        "  - {type: assign, owner: {find: queue, where: {name: Standard}}}\n"
     )
     bad["workflows/not_routable.yaml"] = (
         "name: not_routable\nentity: wfc_request\ntrigger: create\nactions:\n"
@@ -466,4 +467,5 @@ def test_validate_reports_workflow_mistakes_with_file_and_line(write_solution, d
     assert result.exit_code == 1, output
     assert "workflows/typo.yaml:6:" in output and "send_mail" in output, output
     assert "workflows/not_routable.yaml:5:" in output and "'wfc_request' does not have it" in output
+    assert "workflows/unknown_attribute.yaml:10:" in output and "expected a systemuser or team record" in output
     assert "workflows/unknown_attribute.yaml:9:" in output and "'wfc_request' has no attribute 'wfc_colour'" in output
