@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from xrm.data import EntityReference, Environment
 from xrm.errors import AccessDeniedError, NotFoundError
@@ -42,10 +43,12 @@ def _is_member(env: Environment, connection: Connection, queue: Any, user_id: uu
     if queue.ownerid == user_id:
         return True
     membership = env.tables.tables["queuemembership"]
-    member = exists().where(membership.c.queueid == queue.queueid, membership.c.systemuserid == user_id)
+    member: ColumnElement[bool] = exists().where(
+        membership.c.queueid == queue.queueid, membership.c.systemuserid == user_id
+    )
     if queue.owneridtype == "team":  # the members of an owner team work its private queues too
         teams = env.tables.tables["teammembership"]
-        member = member | exists().where(and_(teams.c.teamid == queue.ownerid, teams.c.systemuserid == user_id))
+        member = or_(member, exists().where(teams.c.teamid == queue.ownerid, teams.c.systemuserid == user_id))
     return bool(connection.execute(select(member)).scalar())
 
 

@@ -63,8 +63,10 @@ def _add_to_queue(context: ExecutionContext) -> None:
 
 
 def _route_to(context: ExecutionContext) -> None:
-    given = {name: context.input_parameters.get(name) for name in ("queue", "user", "team")}
-    chosen = [name for name, value in given.items() if value is not None]
+    given: dict[str, EntityReference] = {
+        name: value for name in ("queue", "user", "team") if (value := context.input_parameters.get(name)) is not None
+    }
+    chosen = list(given)
     if len(chosen) != 1:
         problem = AttributeProblem("queue", f"give exactly one of queue, user and team (got {chosen or 'none'})")
         raise ValidationError("route_to", [problem])
@@ -73,7 +75,7 @@ def _route_to(context: ExecutionContext) -> None:
         item_id = _put_in_queue(context, record, given["queue"])
         context.output_parameters["queueitemid"] = EntityReference("queueitem", item_id)
         return
-    owner: EntityReference = given[chosen[0]]
+    owner = given[chosen[0]]
     service.assign(record.logical_name, record.id, owner)
     item = active_item(service.environment, service.connection, record)
     if item is None:

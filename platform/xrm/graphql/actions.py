@@ -20,7 +20,6 @@ from graphql import (
     GraphQLFloat,
     GraphQLInputField,
     GraphQLInputObjectType,
-    GraphQLInputType,
     GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -70,7 +69,7 @@ def _result_type(action: ActionMetadata, names: ActionNames) -> GraphQLOutputTyp
     return GraphQLObjectType(names.result, fields, description=f"The outputs of {action.name}.")
 
 
-def _action_field(action: ActionMetadata, names: ActionNames, record: GraphQLInputType) -> GraphQLField:
+def _action_field(action: ActionMetadata, names: ActionNames, record: GraphQLInputObjectType) -> GraphQLField:
     arguments: dict[str, GraphQLArgument] = {}
     if action.entity is not None:
         arguments["target"] = GraphQLArgument(
@@ -90,6 +89,7 @@ def _action_field(action: ActionMetadata, names: ActionNames, record: GraphQLInp
         given: Mapping[str, Any] = arguments.get("input") or {}
         parameters = {parameter_of[key]: value for key, value in given.items()}
         target: Any = arguments.get("target")
+        reference: EntityReference | None
         if isinstance(target, Mapping):  # a RecordReference (an action bound through targets_with)
             reference = EntityReference(target["entity"], target["id"])
         else:
@@ -107,7 +107,7 @@ def _action_field(action: ActionMetadata, names: ActionNames, record: GraphQLInp
     return GraphQLField(_result_type(action, names), arguments, resolve=resolve, description=description)
 
 
-def action_mutations(index: SchemaIndex, record: GraphQLInputType) -> dict[str, GraphQLField]:
+def action_mutations(index: SchemaIndex, record: GraphQLInputObjectType) -> dict[str, GraphQLField]:
     """One typed mutation per declared action, by its GraphQL name; ``record`` is the
     ``RecordReference`` input that targets an action bound through ``targets_with``."""
     fields = {}
