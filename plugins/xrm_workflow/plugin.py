@@ -80,21 +80,20 @@ class WorkflowPlugin:
             run_workflow(context.service, workflow, context.target, state)
 
     def _schedule(self, context: ExecutionContext) -> None:
-        """Queue the first run of every scheduled workflow that has none pending."""
-        connection = context.service.connection
+        """Queue the first run of every scheduled workflow that has none pending or running."""
         for workflow in workflow_index(context.service.environment.model).scheduled():
-            waiting = select(job_table.c.jobid).where(
-                job_table.c.recordid == schedule_id(workflow), job_table.c.status.in_(("pending", "running"))
-            )
-            if connection.execute(waiting.limit(1)).first() is None:
+            if not _queued(context, workflow, ("pending", "running")):
                 queue_run(context.service, workflow, None, {"schedule": True}, record_id=schedule_id(workflow))
 
     def _scheduled_run(self, context: ExecutionContext, workflow: WorkflowMetadata) -> None:
         """Queue the next run, then run the workflow on every record its filter selects."""
         service = context.service
         every = dt.timedelta(minutes=workflow.trigger.every_minutes or 1)
-        next_run = service.environment.clock() + every
-        queue_run(service, workflow, None, {"schedule": True}, next_run, record_id=schedule_id(workflow))
+        # two workers' timers may both have queued a first run: only a run with no other pending
+        # queues the next one, so the schedule settles on a single chain of runs
+        if not _queued(context, workflow, ("pending",)):
+            next_run = service.environment.clock() + every
+            queue_run(service, workflow, None, {"schedule": True}, next_run, record_id=schedule_id(workflow))
         query = matching_query(service, workflow.entity, workflow.filter, workflow.links)
         while True:  # page by page (keyset cursor), so records the run changes are not skipped
             page = service.retrieve_multiple(query)
@@ -103,6 +102,14 @@ class WorkflowPlugin:
             if not page.more_records:
                 break
             query = replace(query, cursor=page.cursor)
+
+
+def _queued(context: ExecutionContext, workflow: WorkflowMetadata, statuses: tuple[str, ...]) -> bool:
+    """Whether a run of the scheduled ``workflow`` is in the job table with one of ``statuses``."""
+    query = select(job_table.c.jobid).where(
+        job_table.c.recordid == schedule_id(workflow), job_table.c.status.in_(statuses)
+    )
+    return context.service.connection.execute(query.limit(1)).first() is not None
 
 
 def _start(context: ExecutionContext, workflow: WorkflowMetadata, reference: EntityReference) -> str:

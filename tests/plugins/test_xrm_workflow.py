@@ -12,6 +12,7 @@ from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference
 from xrm.data.jobs import job_statuses, run_due_jobs, run_timers
 from xrm.errors import AccessDeniedError, ValidationError
 from xrm.query import ConditionExpression, FilterExpression, QueryExpression
+from xrm_workflow.index import schedule_id
 
 MANIFEST = {
     "name": "casewf",
@@ -427,6 +428,8 @@ def test_custom_entity_workflows(environment, write_solution) -> None:
     run_timers(env)
     assert run_due_jobs(env) == 1
     assert service.retrieve("wfc_ticket", later)["wfc_escalated"] is True
+    runs = job_statuses(env, record_id=schedule_id(env.model.workflows["escalate_urgent"].metadata))
+    assert [run.status for run in runs] == ["succeeded", "succeeded", "pending"], "one chain of runs"
 
     # wait until a condition holds, looked at every 10 minutes
     service.update(Entity("wfc_ticket", {"wfc_title": "not a trigger attribute"}, id=plain))
