@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from xrm.data import EntityReference, ExecutionContext, OrganizationService
 from xrm.data.jobs import enqueue_job
-from xrm.errors import InvalidOperationError
+from xrm.errors import InvalidOperationError, NotFoundError
 from xrm.metadata.components import Stage, StepMode
 from xrm.metadata.workflow import WaitAction, WorkflowMetadata
 from xrm_workflow.actions import WorkflowRun, perform
@@ -18,6 +19,8 @@ __all__ = ["RUN_MESSAGE", "run_workflow", "queue_run"]
 
 RUN_MESSAGE = "workflow_run"
 
+log = logging.getLogger(__name__)
+
 
 def run_workflow(
     service: OrganizationService,
@@ -26,11 +29,14 @@ def run_workflow(
     state: dict[str, Any] | None = None,
 ) -> str:
     """Run (or continue, from ``state``) ``workflow`` on the record: ``skipped`` when its filter does
-    not hold, ``waiting`` when a wait queued the rest, ``stopped`` or ``completed``."""
+    not hold or the record is gone, ``waiting`` when a wait queued the rest, ``stopped`` or ``completed``."""
     state = dict(state or {"rule": -1, "index": 0, "check": True})
     if state.get("check") and not record_matches(service, reference, workflow.filter, workflow.links):
         return "skipped"
-    run = WorkflowRun(service, workflow, reference)
+    try:
+        run = WorkflowRun(service, workflow, reference)
+    except NotFoundError:  # deleted before a queued run or a continuation came round
+        return "skipped"
     rule, index = int(state["rule"]), int(state["index"])
     if rule == -1:
         outcome = _steps(run, workflow.actions, -1, index, state)
@@ -63,8 +69,17 @@ def _steps(run: WorkflowRun, actions: tuple[Any, ...], rule: int, start: int, st
                 )
                 return "waiting"
             continue
-        if not perform(run, action):
-            return "stopped"
+        try:
+            if not perform(run, action):
+                return "stopped"
+        except Exception:
+            # the error itself reaches the caller (sync: the operation rolls back) or the job's last_error
+            log.warning(
+                "workflow '%s': action %s of %s on %s %s failed",
+                run.workflow.name, index + 1, "the actions" if rule == -1 else f"rule '{run.workflow.rules[rule].name}'",
+                run.reference.logical_name, run.reference.id,
+            )  # fmt: skip
+            raise
     return "completed"
 
 

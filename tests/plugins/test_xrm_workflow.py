@@ -431,7 +431,11 @@ def test_custom_entity_workflows(environment, write_solution) -> None:
     runs = job_statuses(env, record_id=schedule_id(env.model.workflows["escalate_urgent"].metadata))
     assert [run.status for run in runs] == ["succeeded", "succeeded", "pending"], "one chain of runs"
 
-    # wait until a condition holds, looked at every 10 minutes
+    # wait until a condition holds, looked at every 10 minutes (a record deleted meanwhile ends the run)
+    gone = service.create(Entity("wfc_ticket", wfc_title="Gone", wfc_productid=basic))
+    service.update(Entity("wfc_ticket", {"wfc_requester": "joe"}, id=gone))
+    assert run_due_jobs(env) == 1
+    service.delete("wfc_ticket", gone)
     service.update(Entity("wfc_ticket", {"wfc_title": "not a trigger attribute"}, id=plain))
     assert run_due_jobs(env) == 0
     service.update(Entity("wfc_ticket", {"wfc_requester": "lee"}, id=plain))
@@ -440,8 +444,9 @@ def test_custom_entity_workflows(environment, write_solution) -> None:
     now[0] += dt.timedelta(minutes=5)
     assert run_due_jobs(env) == 0 and service.retrieve("wfc_ticket", plain)["statecode"] == 0
     now[0] += dt.timedelta(minutes=6)
-    assert run_due_jobs(env) == 1
+    assert run_due_jobs(env) == 2, "the waits of both tickets"
     assert service.retrieve("wfc_ticket", plain)["statecode"] == 1
+    assert {run.status for run in job_statuses(env, record_id=gone)} == {"succeeded"}
 
 
 def test_validate_reports_workflow_mistakes_with_file_and_line(write_solution, database_url) -> None:
