@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from xrm.data.entity import EntityReference
@@ -98,18 +98,38 @@ def _convert_all(
     return converted
 
 
+def _target_problem(
+    action: ActionMetadata, target: EntityReference | None, flagged: Collection[str]
+) -> AttributeProblem | None:
+    if action.targets_with is not None:
+        if target is None:
+            return AttributeProblem("target", f"the action runs on a record of an entity with {action.targets_with}")
+        if target.logical_name not in flagged:
+            return AttributeProblem("target", f"'{target.logical_name}' does not have {action.targets_with}")
+        return None
+    if action.entity is not None and target is None:
+        return AttributeProblem("target", f"the action is bound to '{action.entity}': give a record")
+    if action.entity is None and target is not None:
+        return AttributeProblem("target", "the action is not bound to an entity: give no target")
+    if target is not None and target.logical_name != action.entity:
+        return AttributeProblem("target", f"expected a '{action.entity}', got a '{target.logical_name}'")
+    return None
+
+
 def action_parameters(
-    action: ActionMetadata, parameters: Mapping[str, Any], target: EntityReference | None
+    action: ActionMetadata,
+    parameters: Mapping[str, Any],
+    target: EntityReference | None,
+    flagged: Collection[str] = (),
 ) -> dict[str, Any]:
     """The parameters converted to their declared types; raises :class:`ValidationError` listing
-    unknown, missing and mistyped parameters and a missing, unexpected or wrong target."""
+    unknown, missing and mistyped parameters and a missing, unexpected or wrong target.
+
+    ``flagged``: the entities carrying the action's ``targets_with`` flag (its possible targets).
+    """
     problems: list[AttributeProblem] = []
-    if action.entity is not None and target is None:
-        problems.append(AttributeProblem("target", f"the action is bound to '{action.entity}': give a record"))
-    elif action.entity is None and target is not None:
-        problems.append(AttributeProblem("target", "the action is not bound to an entity: give no target"))
-    elif target is not None and target.logical_name != action.entity:
-        problems.append(AttributeProblem("target", f"expected a '{action.entity}', got a '{target.logical_name}'"))
+    if (problem := _target_problem(action, target, flagged)) is not None:
+        problems.append(problem)
     converted = _convert_all(action.parameters, parameters, problems)
     for name, parameter in action.parameters.items():
         if parameter.required and converted.get(name) is None and name not in {p.attribute for p in problems}:

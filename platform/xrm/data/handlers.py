@@ -458,7 +458,9 @@ class MessageHandlers:
         action = declared.metadata if declared and isinstance(declared.metadata, ActionMetadata) else None
         parameters = request.parameters
         if action is not None:
-            parameters = action_parameters(action, parameters, request.target)
+            flag = action.targets_with
+            flagged = [e.logical_name for e in self.env.model.entities.values() if flag and getattr(e.definition, flag)]
+            parameters = action_parameters(action, parameters, request.target, flagged)
         entity = request.target.logical_name if request.target else None
         if request.target is not None:
             self.require("read", request.target.logical_name, request.target.id)

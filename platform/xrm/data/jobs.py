@@ -4,6 +4,7 @@ after commit by a worker, at least once, with retries and backoff."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +26,13 @@ __all__ = [
     "JobStatus",
     "run_due_jobs",
     "job_statuses",
+    "TIMER_MESSAGE",
+    "run_timers",
 ]
 
 DEFAULT_MAX_ATTEMPTS = 5
+
+log = logging.getLogger(__name__)
 
 
 def _plain(value: Any) -> Any:
@@ -78,15 +83,24 @@ def deserialize_target(data: dict[str, Any] | None) -> Entity | EntityReference 
     return Entity(data["entity"], {k: _restore(v) for k, v in data["values"].items()}, id=data["id"])
 
 
-def enqueue_job(env: Environment, connection: Connection, step: RegisteredStep, context: ExecutionContext) -> uuid.UUID:
-    """Record an async step to run after commit; it commits or rolls back with the operation."""
+def enqueue_job(
+    env: Environment,
+    connection: Connection,
+    step: RegisteredStep,
+    context: ExecutionContext,
+    *,
+    run_at: dt.datetime | None = None,
+    record_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Record an async step to run after commit (not before ``run_at``); it commits or rolls back
+    with the operation. ``record_id`` files the job under another record than the context's."""
     now = env.clock()
     job_id = uuid.uuid4()
     connection.execute(
         insert(job_table).values(
             jobid=job_id, step=step.name, message=context.message, entity=context.entity,
-            recordid=context.primary_id, status="pending", attempts=0, max_attempts=DEFAULT_MAX_ATTEMPTS,
-            next_run_at=now, createdon=now, modifiedon=now,
+            recordid=record_id or context.primary_id, status="pending", attempts=0,
+            max_attempts=DEFAULT_MAX_ATTEMPTS, next_run_at=run_at or now, createdon=now, modifiedon=now,
             context={
                 "target": serialize_target(context.target),
                 "user_id": str(context.user_id) if context.user_id else None,
@@ -206,3 +220,29 @@ def job_statuses(env: Environment, *, record_id: uuid.UUID | None = None) -> lis
             JobStatus(r["jobid"], r["step"], r["status"], r["attempts"], r["last_error"], r["next_run_at"])
             for r in connection.execute(query).mappings()
         ]
+
+
+# --- timers ------------------------------------------------------------------------------------
+
+TIMER_MESSAGE = "timer"
+
+
+def run_timers(env: Environment) -> int:
+    """Run once the sync steps bound to the ``timer`` message (recurring work, such as scheduled
+    workflows that queue their next run), as the system user, each in a transaction of its own.
+    The worker calls it on every pass; returns how many steps ran."""
+    from xrm.data.scope import transaction
+    from xrm.data.service import OrganizationService
+
+    steps = env.pipeline.steps_for(TIMER_MESSAGE, None, Stage.POST_OPERATION)
+    for step in steps:
+        try:
+            with transaction(env.engine, None) as scope:
+                context = ExecutionContext(
+                    TIMER_MESSAGE, None, None, None, None, 1, OrganizationService(env, None, scope=scope.nested()),
+                    stage=Stage.POST_OPERATION, configuration=step.configuration, step_name=step.name,
+                )  # fmt: skip
+                step.handler(context)
+        except Exception:  # one failing timer must not stop the others nor the job worker
+            log.exception("timer step '%s' failed", step.name)
+    return len(steps)

@@ -1,7 +1,8 @@
 """Typed mutations of the custom actions solutions declare (``actions/<name>.yaml``).
 
 Each declared action gets ``<action>(target: UUID!, input: <Action>Input): <Action>Result``:
-``target`` only when the action is bound (its entity is fixed by the metadata), ``input`` only
+``target`` only when the action is bound (the record's id when its entity is fixed by the metadata,
+a ``RecordReference`` when it is bound through ``targets_with``), ``input`` only
 when it has parameters (non-null when one is required), and ``Boolean`` (true) instead of a
 result type when it declares no outputs. A reference parameter or output is the record's id.
 The generic ``executeAction`` still runs any action, declared or not.
@@ -9,7 +10,6 @@ The generic ``executeAction`` still runs any action, declared or not.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -69,11 +69,15 @@ def _result_type(action: ActionMetadata, names: ActionNames) -> GraphQLOutputTyp
     return GraphQLObjectType(names.result, fields, description=f"The outputs of {action.name}.")
 
 
-def _action_field(action: ActionMetadata, names: ActionNames) -> GraphQLField:
+def _action_field(action: ActionMetadata, names: ActionNames, record: GraphQLInputObjectType) -> GraphQLField:
     arguments: dict[str, GraphQLArgument] = {}
     if action.entity is not None:
         arguments["target"] = GraphQLArgument(
             GraphQLNonNull(UUIDScalar), description=f"The id of the {action.entity} to run on."
+        )
+    elif action.targets_with is not None:
+        arguments["target"] = GraphQLArgument(
+            GraphQLNonNull(record), description=f"The record to run on (of an entity with {action.targets_with})."
         )
     if action.parameters:
         input_type = _input_type(action, names)
@@ -84,9 +88,13 @@ def _action_field(action: ActionMetadata, names: ActionNames) -> GraphQLField:
     def resolve(_root: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
         given: Mapping[str, Any] = arguments.get("input") or {}
         parameters = {parameter_of[key]: value for key, value in given.items()}
-        target: uuid.UUID | None = arguments.get("target")
-        record = EntityReference(action.entity, target) if action.entity and target is not None else None
-        results = info.context.service.execute_action(action.name, parameters, record)
+        target: Any = arguments.get("target")
+        reference: EntityReference | None
+        if isinstance(target, Mapping):  # a RecordReference (an action bound through targets_with)
+            reference = EntityReference(target["entity"], target["id"])
+        else:
+            reference = EntityReference(action.entity, target) if action.entity and target is not None else None
+        results = info.context.service.execute_action(action.name, parameters, reference)
         if not action.outputs:
             return True
         return {
@@ -99,11 +107,12 @@ def _action_field(action: ActionMetadata, names: ActionNames) -> GraphQLField:
     return GraphQLField(_result_type(action, names), arguments, resolve=resolve, description=description)
 
 
-def action_mutations(index: SchemaIndex) -> dict[str, GraphQLField]:
-    """One typed mutation per declared action, by its GraphQL name."""
+def action_mutations(index: SchemaIndex, record: GraphQLInputObjectType) -> dict[str, GraphQLField]:
+    """One typed mutation per declared action, by its GraphQL name; ``record`` is the
+    ``RecordReference`` input that targets an action bound through ``targets_with``."""
     fields = {}
     for name, names in sorted(index.names.actions.items()):
         metadata = index.model.actions[name].metadata
         assert isinstance(metadata, ActionMetadata)
-        fields[names.mutation] = _action_field(metadata, names)
+        fields[names.mutation] = _action_field(metadata, names, record)
     return fields

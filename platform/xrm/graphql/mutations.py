@@ -193,14 +193,19 @@ def _record_resolvers(reads: Reads) -> dict[str, Resolver]:
     }  # fmt: skip
 
 
-def _generic_mutations(reads: Reads, entity_names: GraphQLEnumType) -> dict[str, GraphQLField]:
-    record = GraphQLInputObjectType(
+def _record_reference(entity_names: GraphQLEnumType) -> GraphQLInputObjectType:
+    return GraphQLInputObjectType(
         "RecordReference",
         lambda: {
             "entity": GraphQLInputField(GraphQLNonNull(entity_names)),
             "id": GraphQLInputField(GraphQLNonNull(UUIDScalar)),
         },
     )
+
+
+def _generic_mutations(
+    reads: Reads, entity_names: GraphQLEnumType, record: GraphQLInputObjectType
+) -> dict[str, GraphQLField]:
     ref, text, records = (
         GraphQLNonNull(record),
         GraphQLNonNull(GraphQLString),
@@ -266,8 +271,9 @@ def _generic_mutations(reads: Reads, entity_names: GraphQLEnumType) -> dict[str,
 
 def mutation_fields(types: TypeMap, reads: Reads, entity_names: GraphQLEnumType) -> dict[str, GraphQLField]:
     """Every field of the mutation root."""
-    fields = _generic_mutations(reads, entity_names)
+    record = _record_reference(entity_names)
+    fields = _generic_mutations(reads, entity_names, record)
     for _, binding in sorted(types.index.entities.items()):
         fields.update(_entity_mutations(types, reads, binding))
-    fields.update(action_mutations(types.index))
+    fields.update(action_mutations(types.index, record))
     return fields

@@ -394,9 +394,14 @@ _PARENTAL = CascadeConfiguration(
 )  # fmt: skip
 
 
+# a queue item goes with its record, but assigning or sharing the record leaves it alone
+_QUEUED = CascadeConfiguration(delete=DeleteBehavior.CASCADE)
+
+
 def _add_implicit_relationships(model: Model, attributes, solution: str) -> None:
     """Every lookup target without a declared relationship gets a 1:N one: referential, or parental
-    for activities and notes reached through ``targets_with`` (as Dataverse's Account_Tasks)."""
+    for activities and notes reached through ``targets_with`` (as Dataverse's Account_Tasks);
+    queue items (``targets_with: queue_enabled``) are deleted with their record."""
     declared = {
         (rel.referencing_entity, rel.lookup, rel.referenced_entity)
         for rel in model.relationships.values()
@@ -407,9 +412,11 @@ def _add_implicit_relationships(model: Model, attributes, solution: str) -> None
             if (attribute.entity, attribute.name, target) in declared:
                 continue
             rel_name = f"{target}_{attribute.entity}_{attribute.name}"
-            parental = target in attribute.flagged_targets
+            cascade = CascadeConfiguration()
+            if target in attribute.flagged_targets:
+                flag = getattr(attribute.metadata, "targets_with", None)
+                cascade = _QUEUED if flag == "queue_enabled" else _PARENTAL
             model.relationships[rel_name] = CompiledRelationship(
                 rel_name, stable_id("relationship", rel_name), solution, "one_to_many",
-                target, attribute.entity, attribute.name, cascade=_PARENTAL if parental else CascadeConfiguration(),
-                implicit=True,
+                target, attribute.entity, attribute.name, cascade=cascade, implicit=True,
             )  # fmt: skip

@@ -440,7 +440,8 @@ class ActionParameterMetadata(MetadataModel):
 
 class ActionMetadata(MetadataModel):
     """A custom action (Dataverse's Custom API): typed parameters and outputs; plugin steps on the
-    message of the same name do the work. With ``entity`` it is bound to records of that entity."""
+    message of the same name do the work. With ``entity`` it is bound to records of that entity;
+    with ``targets_with`` to records of every entity carrying that flag (e.g. ``queue_enabled``)."""
 
     name: LogicalName
     id: uuid.UUID | None = None
@@ -449,3 +450,12 @@ class ActionMetadata(MetadataModel):
     entity: LogicalName | None = Field(default=None, description="bound: the caller passes a record of it")
     parameters: dict[LogicalName, ActionParameterMetadata] = Field(default_factory=dict)
     outputs: dict[LogicalName, ActionParameterMetadata] = Field(default_factory=dict)
+    targets_with: Literal["has_activities", "has_notes", "queue_enabled"] | None = Field(
+        default=None, description="bound to a record of any entity with this flag (instead of 'entity')"
+    )
+
+    @model_validator(mode="after")
+    def _one_binding(self) -> ActionMetadata:
+        if self.entity is not None and self.targets_with is not None:
+            raise ValueError("give 'entity' or 'targets_with', not both")
+        return self

@@ -32,7 +32,7 @@ from xrm.metadata.solution import SolutionDefinition
 from xrm.metadata.source import Locator
 from xrm.metadata.workflow import check_workflow
 
-__all__ = ["validate_layer", "STANDARD_MESSAGES"]
+__all__ = ["validate_layer", "STANDARD_MESSAGES", "check_filter", "check_links"]
 
 STANDARD_MESSAGES = frozenset(
     {
@@ -457,3 +457,8 @@ def _check_field_profile(model: Model, profile: FieldSecurityProfileMetadata, lo
             )
             issues.append(locator.issue((*path, "attribute"), message))
     return issues
+
+
+# the view checks, for other components that use the query condition language (workflows)
+check_filter = _check_filter
+check_links = _check_links

@@ -9,7 +9,7 @@ import socket
 import anyio
 import anyio.to_thread
 
-from xrm.data.jobs import run_due_jobs
+from xrm.data.jobs import run_due_jobs, run_timers
 from xrm.server.reload import Reloader
 
 __all__ = ["run_job_worker", "watch_metadata_version", "worker_name"]
@@ -23,7 +23,8 @@ def worker_name() -> str:
 
 
 async def run_job_worker(reloader: Reloader, *, interval: float = 1.0, name: str | None = None) -> None:
-    """Run due asynchronous plugin jobs until cancelled, with the current environment's plugins.
+    """Run due asynchronous plugin jobs until cancelled, with the current environment's plugins;
+    each pass first runs the ``timer`` steps (see :func:`xrm.data.jobs.run_timers`).
 
     Jobs are claimed in the database (``SKIP LOCKED`` on PostgreSQL), so the workers of several
     server processes never run the same job twice at once.
@@ -32,6 +33,7 @@ async def run_job_worker(reloader: Reloader, *, interval: float = 1.0, name: str
     while True:
         try:
             environment = reloader.current.environment
+            await anyio.to_thread.run_sync(lambda: run_timers(environment))
             ran = await anyio.to_thread.run_sync(lambda: run_due_jobs(environment, worker=name))
         except Exception:
             log.exception("the job worker failed; retrying in %ss", interval)
