@@ -175,6 +175,8 @@ def test_a_custom_entity_is_queued_and_graphql_adds_to_queues(environment, write
     worker = user(system, "Wendy")
     system.execute_action("pick_from_queue", {"worker": ref("systemuser", worker)}, item)
     assert items_of(system, job)[0]["workerid"] == ref("systemuser", worker)
+    with pytest.raises(ValidationError, match="objectid"):
+        system.update(Entity("queueitem", {"objectid": ref("tst_job", uuid.uuid4())}, id=item.id))
     system.execute_action("remove_from_queue", {}, item)
     assert items_of(system, job)[0]["statecode"] == 1
     again = system.execute_action("add_to_queue", {"queue": queue}, job)["queueitemid"]
