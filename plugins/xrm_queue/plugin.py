@@ -156,8 +156,6 @@ def _on_update(context: ExecutionContext) -> None:
     service = context.service
     env, now = service.environment, service.environment.clock()
     before = context.pre_images.get("before")
-    if "objectid" in target:
-        raise InvalidOperationError("a queue item's record cannot change (add the record to a queue instead)")
     if "queueid" in target:
         target["enteredon"] = now
     if "workerid" in target:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference, ExecutionContext
-from xrm.errors import AccessDeniedError, PluginExecutionError, ValidationError
+from xrm.errors import AccessDeniedError, NotFoundError, PluginExecutionError, ValidationError
 from xrm.query import ConditionExpression, FilterExpression, QueryExpression, query_from_view
 from xrm.server import ServerSettings, create_app, issue_token
 
@@ -24,7 +24,7 @@ def ref(entity: str, record_id: Any) -> EntityReference:
 
 
 def items_of(service: Any, record: EntityReference) -> list[Entity]:
-    """Every queue item (active or not) of the record, as the system sees them."""
+    """Every queue item (active or not) of the record that the service's user may read."""
     query = QueryExpression(
         "queueitem",
         columns=("queueid", "workerid", "statecode", "title", "objecttypecode", "enteredon", "workeridmodifiedon"),
@@ -94,8 +94,11 @@ def test_cases_move_through_queues_with_workers_routing_and_private_queues(envir
     with pytest.raises(AccessDeniedError, match="'VIP' is private"):
         as_carl.execute_action("route_to", {"queue": vip}, case)
     assert items_of(system, case)[0]["queueid"] == tier2, "refused: nothing moved"
+    assert [r.id for r in items_of(as_carl, case)] == [item], "Carl reads the items of public queues"
     as_ann.execute_action("route_to", {"queue": vip}, case)
-    with pytest.raises(AccessDeniedError, match="'VIP' is private"):
+    assert [r.id for r in items_of(as_ann, case)] == [item]
+    assert items_of(as_carl, case) == [], "the items of a private queue are hidden from non-members"
+    with pytest.raises(NotFoundError):
         as_carl.execute_action("pick_from_queue", {}, ref("queueitem", item))
     owner_before = system.retrieve("incident", case.id, ["ownerid"])["ownerid"]
     with pytest.raises(AccessDeniedError, match=r"the worker \(.*\) is not a member"):
@@ -172,6 +175,8 @@ def test_a_custom_entity_is_queued_and_graphql_adds_to_queues(environment, write
     worker = user(system, "Wendy")
     system.execute_action("pick_from_queue", {"worker": ref("systemuser", worker)}, item)
     assert items_of(system, job)[0]["workerid"] == ref("systemuser", worker)
+    with pytest.raises(ValidationError, match="objectid"):
+        system.update(Entity("queueitem", {"objectid": ref("tst_job", uuid.uuid4())}, id=item.id))
     system.execute_action("remove_from_queue", {}, item)
     assert items_of(system, job)[0]["statecode"] == 1
     again = system.execute_action("add_to_queue", {"queue": queue}, job)["queueitemid"]

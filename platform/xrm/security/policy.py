@@ -3,7 +3,8 @@
 Reads: a row is readable when a grant reaches it (owner, owning business unit, organization) or
 when it is shared with the user or one of its teams with the right bit set (directly or inherited
 from a parent). Shares only count where the user holds the privilege at some depth (Dataverse's
-rule). Organization-owned entities have no owner: any depth reaches every row.
+rule). Organization-owned entities have no owner: any depth reaches every row. Queue items of a
+private queue reach only its owner and members (administrators excepted).
 
 Record checks run the same predicate in one ``SELECT`` on the record, so the decision is the one
 the database makes for reads.
@@ -15,7 +16,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Connection, FromClause, and_, exists, false, or_, select, true
 
 from xrm.data import Environment
 from xrm.data.entity import EntityReference
@@ -27,6 +28,7 @@ from xrm.schema.platform_tables import share_table
 from xrm.security.fields import FieldAccess
 from xrm.security.grants import Grant, Grants
 from xrm.security.principal import Principal
+from xrm.security.queues import queue_item_filter
 
 __all__ = ["RoleBasedPolicy"]
 
@@ -57,6 +59,13 @@ class RoleBasedPolicy:
         return self.filter_for("read", entity, table)
 
     def filter_for(self, privilege: str, entity: str, table: FromClause) -> ColumnElement[bool] | None:
+        clause = self._granted(privilege, entity, table)
+        if entity != "queueitem" or self.grants.administrator or "queue" not in self.environment.model.entities:
+            return clause
+        private = queue_item_filter(self.environment, self.principal, table)  # members only, any privilege
+        return private if clause is None else and_(clause, private)
+
+    def _granted(self, privilege: str, entity: str, table: FromClause) -> ColumnElement[bool] | None:
         if entity not in self.environment.model.entities:
             return None  # an N:N intersect table: the records on both sides are filtered themselves
         grant = self.grants.get(entity, privilege)
