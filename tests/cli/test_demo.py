@@ -66,3 +66,20 @@ def _cases():  # type: ignore[no-untyped-def]
     from xrm.query import QueryExpression
 
     return QueryExpression("incident", columns=("createdby", "ticketnumber"))
+
+
+def test_demo_upgrades_shipped_layers_set_up_by_an_older_xrm(database_url, tmp_path) -> None:
+    import shutil
+
+    from xrm.solution import SolutionManager, system_layer_path
+
+    older = tmp_path / "system"
+    shutil.copytree(system_layer_path(), older)
+    manifest = older / "solution.yaml"
+    current = next(line for line in manifest.read_text().splitlines() if line.startswith("version: "))
+    manifest.write_text(manifest.read_text().replace(current, "version: 0.9.0"))
+    SolutionManager(open_engine(database_url)).install(older)
+
+    output = demo(database_url)
+    assert f"upgraded system {current.removeprefix('version: ')} (was 0.9.0)" in output
+    assert output.index("upgraded system") < output.index("installed case")

@@ -251,7 +251,7 @@ def test_dependency_version_must_match(system, make_solution, compile_issues):
     """
     (issue,) = compile_issues(system, load_solution(make_solution("ext", manifest=manifest)))
 
-    assert (issue.line, issue.message) == (6, "needs 'system' >=2.0, but version 1.0.0 is installed")
+    assert (issue.line, issue.message) == (6, "needs 'system' >=2.0, but version 1.1.0 is installed")
 
 
 def test_a_lower_layer_cannot_see_a_higher_one(system, make_solution, compile_issues):

@@ -17,8 +17,9 @@ from xrm.cli.options import environment as _environment
 from xrm.cli.security import role_app, share, team_app
 from xrm.data import EntityReference, Environment
 from xrm.errors import XrmError
+from xrm.metadata import load_solution, parse_version
 from xrm.schema import database_url, open_engine
-from xrm.solution import SolutionManager, available_solutions
+from xrm.solution import SolutionManager, available_solutions, system_layer_path
 
 __all__ = ["app", "main", "solution_app", "entity_app", "schema_app", "user_app", "token_app", "team_app", "role_app"]
 
@@ -75,10 +76,14 @@ def demo(
     url = database_url(database)
     solutions = manager(url)
     solutions.initialize()
-    installed = {s.name for s in solutions.installed()}
-    for name in sorted(available_solutions()):
+    installed = {s.name: s.version for s in solutions.installed()}
+    # a database set up by an older xrm gets the newer shipped layers, the system layer first
+    for name, path in [("system", system_layer_path()), *sorted(available_solutions().items())]:
+        version = load_solution(path).version
         if name not in installed:
-            typer.echo(solutions.install(name).summary().splitlines()[0])
+            typer.echo(solutions.install(path).summary().splitlines()[0])
+        elif parse_version(version) > parse_version(installed[name]):
+            typer.echo(solutions.upgrade(path).summary().splitlines()[0])
     environment = open_environment(solutions.engine)
     user = _demo_user(environment)
     # every time, so a database set up before roles were enforced gets it too (assigning is idempotent)
