@@ -7,14 +7,17 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import update
+
 from xrm.data import Entity, EntityReference, OrganizationService
 from xrm.data.business_time import add_business_minutes, business_minutes_between
+from xrm.data.records import to_columns
 from xrm.errors import AttributeProblem, ValidationError
 from xrm.metadata import CompiledEntity
-from xrm.metadata.components import FilterMetadata
 from xrm.metadata.sla import SlaActionMetadata, SlaItemMetadata, SlaKpiMetadata, SlaMetadata
-from xrm.query import ConditionExpression, FilterExpression, QueryExpression, filter_from_metadata
+from xrm.query import ConditionExpression, FilterExpression, QueryExpression
 from xrm_sla.actions import run_actions
+from xrm_sla.conditions import ConditionEvaluator
 from xrm_sla.model import (
     KPI_INSTANCE_ENTITY,
     OPEN_STATUSES,
@@ -31,6 +34,7 @@ from xrm_sla.model import (
 
 __all__ = ["KpiTracker"]
 
+_KINDS = ("applicable_when", "success_conditions")
 Pending = list[tuple[tuple[SlaActionMetadata, ...], EntityReference]]
 
 
@@ -47,6 +51,7 @@ class KpiTracker:
         self.entity = entity
         self.now = as_utc(now or service.environment.clock())
         self.pending: Pending = []
+        self.conditions = ConditionEvaluator(service.environment, service.connection, entity, self.now)
 
     # --- a record changed -------------------------------------------------------------------------
 
@@ -56,6 +61,9 @@ class KpiTracker:
         record = self._record(record_id, fields)
         reference = EntityReference(self.entity.logical_name, record_id)
         sla, record_changes = self._applied_sla(record, sla_given)
+        if sla is not None:
+            groups = {_key(sla.name, item, kind): getattr(item, kind) for item in sla.items for kind in _KINDS}
+            self.conditions.evaluate(record_id, {key: group for key, group in groups.items() if group is not None})
         instances = self._instances([record.get(name) for name in sorted(fields)])
         closed = self._is_closed(record)
         own_fields = {kpi.kpi_field for kpi in sla.kpis} if sla else set()
@@ -69,7 +77,7 @@ class KpiTracker:
             if created is not None:
                 record_changes[kpi.kpi_field] = created
         if record_changes:
-            self.service.update(Entity(self.entity.logical_name, record_changes, id=record_id))
+            self._store(record_id, record_changes)
         self.run_pending()
 
     def _track(
@@ -107,7 +115,7 @@ class KpiTracker:
         status = instance.get("status")
         if item is None or status not in (*OPEN_STATUSES, KpiStatus.NONCOMPLIANT):
             return
-        if instance.get("succeededon") is None and self._holds(item.success_conditions, reference.id):
+        if instance.get("succeededon") is None and self._holds(str(instance.get("slaname")), item, "success_conditions", reference.id):
             self._succeed(instance, item, reference)
         elif status == KpiStatus.NONCOMPLIANT:
             return
@@ -257,19 +265,13 @@ class KpiTracker:
     def _applicable_item(self, sla: SlaMetadata, kpi: SlaKpiMetadata, record_id: uuid.UUID) -> SlaItemMetadata | None:
         """The first item of the KPI whose conditions the record meets (items are tried in order)."""
         for item in sla.items:
-            if item.kpi == kpi.name and self._holds(item.applicable_when, record_id):
+            if item.kpi == kpi.name and self._holds(sla.name, item, "applicable_when", record_id):
                 return item
         return None
 
-    def _holds(self, conditions: FilterMetadata | None, record_id: uuid.UUID) -> bool:
-        """Whether the stored record meets ``conditions``: one query, with the operators of views."""
-        if conditions is None:
-            return True
-        primary = self.entity.primary_id
-        this = ConditionExpression(primary, "eq", (record_id,))
-        criteria = FilterExpression("and", (this,), (filter_from_metadata(conditions),))
-        query = QueryExpression(self.entity.logical_name, columns=(primary,), criteria=criteria, top=1)
-        return len(self.service.retrieve_multiple(query)) > 0
+    def _holds(self, sla: str, item: SlaItemMetadata, kind: str, record_id: uuid.UUID) -> bool:
+        """Whether the stored record meets the item's ``applicable_when`` or ``success_conditions``."""
+        return self.conditions.holds(record_id, _key(sla, item, kind), getattr(item, kind))
 
     def _is_closed(self, record: Entity) -> bool:
         states = self.entity.states
@@ -284,9 +286,21 @@ class KpiTracker:
         total = business_minutes_between(calendar_of(self.model, item), start, until)
         return max(total - (instance.get("pausedminutes") or 0), 0)
 
+    def _store(self, record_id: uuid.UUID, changes: dict[str, Any]) -> None:
+        """Bookkeeping on the record (its KPI lookups, the applied SLA), written as rollup values
+        are: without a message of its own, so no plugin, audit or version change follows."""
+        table = self.service.environment.table(self.entity.logical_name)
+        key = table.c[self.entity.primary_id]
+        values = to_columns(self.entity, changes)
+        self.service.connection.execute(update(table).where(key == record_id).values(values))
+
     def _write(self, instance: Entity, changes: dict[str, Any]) -> None:
         self.service.update(Entity(KPI_INSTANCE_ENTITY, changes, id=instance.id))
         instance.update(changes)
+
+
+def _key(sla: str, item: SlaItemMetadata, kind: str) -> str:
+    return f"{sla}.{item.name}.{kind}"
 
 
 def _id(value: Any) -> uuid.UUID | None:
