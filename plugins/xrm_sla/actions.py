@@ -62,4 +62,3 @@ def _is_closed(service: OrganizationService, record: Entity) -> bool:
         return False
     state = next((s for s in states.states if s.value == record.get("statecode")), None)
     return state is not None and state.is_closed
-

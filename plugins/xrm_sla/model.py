@@ -41,7 +41,7 @@ OPEN_STATUSES = frozenset({KpiStatus.IN_PROGRESS, KpiStatus.NEARING_NONCOMPLIANC
 
 def slas_of(model: Model, entity: str) -> list[SlaMetadata]:
     """The SLAs defined for ``entity``, in install order."""
-    found = []
+    found: list[SlaMetadata] = []
     for component in model.slas.values():
         meta = component.metadata
         if isinstance(meta, SlaMetadata) and meta.entity == entity:

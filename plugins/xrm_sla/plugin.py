@@ -11,7 +11,16 @@ from sqlalchemy import select
 from xrm.data import Entity, EntityCollection, ExecutionContext
 from xrm.data.business_time import business_minutes_between
 from xrm.metadata import Model
-from xrm_sla.model import KPI_INSTANCE_ENTITY, KpiStatus, as_utc, calendar_of, item_of, kpi_fields, sla_attribute
+from xrm_sla.model import (
+    KPI_INSTANCE_ENTITY,
+    KpiStatus,
+    as_utc,
+    calendar_of,
+    item_of,
+    kpi_fields,
+    sla_attribute,
+    slas_of,
+)
 from xrm_sla.tracking import KpiTracker
 
 __all__ = ["SlaPlugin", "countdown_minutes"]
@@ -42,6 +51,8 @@ class SlaPlugin:
         record_id = context.primary_id
         if entity is None or not entity.definition.sla_enabled or record_id is None:
             return
+        if not slas_of(model, entity.logical_name):
+            return
         changed = set(context.target) if isinstance(context.target, Entity) else set()
         attribute = sla_attribute(entity)
         bookkeeping = kpi_fields(model, entity.logical_name) | ({attribute} if attribute else set())
@@ -63,11 +74,12 @@ class SlaPlugin:
         if not wanted:
             return
         environment = context.service.environment
-        missing = [r.id for r in wanted if any(name not in r for name in _COUNTDOWN_NEEDS)]
+        missing = [r.id for r in wanted if r.id is not None and any(name not in r for name in _COUNTDOWN_NEEDS)]
         stored = _stored_values(context, missing) if missing else {}
         now = as_utc(environment.clock())
         for record in wanted:
-            values = {**stored.get(record.id, {}), **{k: record[k] for k in _COUNTDOWN_NEEDS if k in record}}  # type: ignore[index]
+            values = dict(stored.get(record.id, {}))
+            values.update((name, record[name]) for name in _COUNTDOWN_NEEDS if name in record)
             record["countdownminutes"] = countdown_minutes(environment.model, values, now)
 
 
@@ -85,7 +97,7 @@ def countdown_minutes(model: Model, instance: dict[str, Any] | Entity, now: dt.d
     return business_minutes_between(calendar, since, as_utc(failure))
 
 
-def _stored_values(context: ExecutionContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+def _stored_values(context: ExecutionContext, ids: list[uuid.UUID]) -> dict[uuid.UUID | None, dict[str, Any]]:
     """The columns the countdown needs, for records a read left them out of (one statement)."""
     table = context.service.environment.table(KPI_INSTANCE_ENTITY)
     key = table.c[f"{KPI_INSTANCE_ENTITY}id"]

@@ -115,7 +115,9 @@ class KpiTracker:
         status = instance.get("status")
         if item is None or status not in (*OPEN_STATUSES, KpiStatus.NONCOMPLIANT):
             return
-        if instance.get("succeededon") is None and self._holds(str(instance.get("slaname")), item, "success_conditions", reference.id):
+        if instance.get("succeededon") is None and self._holds(
+            str(instance.get("slaname")), item, "success_conditions", reference.id
+        ):
             self._succeed(instance, item, reference)
         elif status == KpiStatus.NONCOMPLIANT:
             return
@@ -175,6 +177,8 @@ class KpiTracker:
             "failuretime": add_business_minutes(calendar, start, item.fail_after),
             "elapsedminutes": 0, "pausedminutes": 0,
         }  # fmt: skip
+        if isinstance(record.get("ownerid"), EntityReference):
+            values["ownerid"] = record["ownerid"]
         instance = Entity(KPI_INSTANCE_ENTITY, values)
         instance.id = self.service.create(instance.copy())
         return instance
@@ -205,7 +209,9 @@ class KpiTracker:
         """Back to in progress (or nearing noncompliance): the times move by the paused business time."""
         calendar = calendar_of(self.model, item)
         paused_since = as_utc(instance["pausedon"])
-        paused = (instance.get("pausedminutes") or 0) + max(business_minutes_between(calendar, paused_since, self.now), 0)
+        paused = (instance.get("pausedminutes") or 0) + max(
+            business_minutes_between(calendar, paused_since, self.now), 0
+        )
         start = as_utc(instance["applicablefromvalue"])
         warned = instance.get("warningtimereached") is not None
         changes: dict[str, Any] = {
@@ -226,7 +232,7 @@ class KpiTracker:
     # --- reading ----------------------------------------------------------------------------------
 
     def _record(self, record_id: uuid.UUID, fields: frozenset[str]) -> Entity:
-        wanted = {"statecode", "statuscode", self.entity.primary_name, *fields}
+        wanted = {"statecode", "statuscode", "ownerid", self.entity.primary_name, *fields}
         wanted |= {kpi.applicable_from for sla in self._slas() for kpi in sla.kpis}
         if (attribute := sla_attribute(self.entity)) is not None:
             wanted.add(attribute)
@@ -253,14 +259,14 @@ class KpiTracker:
             return sla, {}
         return sla, {attribute: sla.name}
 
-    def _instances(self, references: list[Any]) -> dict[uuid.UUID, Entity]:
+    def _instances(self, references: list[Any]) -> dict[uuid.UUID | None, Entity]:
         ids = [ref.id for ref in references if isinstance(ref, EntityReference)]
         if not ids:
             return {}
         condition = ConditionExpression(f"{KPI_INSTANCE_ENTITY}id", "in", tuple(ids))
         query = QueryExpression(KPI_INSTANCE_ENTITY, criteria=FilterExpression("and", (condition,)))
         found = self.service.retrieve_multiple(query)
-        return {record.id: record for record in found if record.id is not None}
+        return {record.id: record for record in found}
 
     def _applicable_item(self, sla: SlaMetadata, kpi: SlaKpiMetadata, record_id: uuid.UUID) -> SlaItemMetadata | None:
         """The first item of the KPI whose conditions the record meets (items are tried in order)."""

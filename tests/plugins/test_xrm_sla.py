@@ -298,6 +298,7 @@ def test_custom_entity_sla_pauses_warns_with_a_task_succeeds_with_a_notification
     assert service.retrieve("tsla_request", request.id, ["tsla_slaname"])["tsla_slaname"] == "tsla_standard"
     response = kpi(service, request, "tsla_responsekpiid")
     assert response["applicablefromvalue"] == minutes(-30), "counted from the KPI's 'applicable from' date"
+    assert response["ownerid"] == service.retrieve("tsla_request", request.id, ["ownerid"])["ownerid"]
     assert (response["warningtime"], response["failuretime"]) == (minutes(30), minutes(90))
 
     clock.at(10)

@@ -134,7 +134,9 @@ def check_sla(model: Model, component: SlaMetadata, locator: Locator) -> list[Me
     statuses = entity.states.all_statuses if entity.states is not None else {}
     for index, status in enumerate(component.pause_statuses):
         if status not in statuses:
-            issues.append(locator.issue(("pause_statuses", index), f"{status} is not a status of '{entity.logical_name}'"))
+            issues.append(
+                locator.issue(("pause_statuses", index), f"{status} is not a status of '{entity.logical_name}'")
+            )
     for index, kpi in enumerate(component.kpis):
         issues += _check_kpi(entity, kpi, ("kpis", index), locator)
     for index, item in enumerate(component.items):
@@ -189,7 +191,12 @@ def _check_item(
                     issues.append(locator.issue((*here, "set_fields", name), message))
             for key in ("create_task", "notify"):
                 activity: SlaActivityMetadata | None = getattr(action, key)
-                if activity is not None and activity.entity is not None:
+                if activity is None:
+                    continue
+                if not entity.definition.has_activities:
+                    message = f"'{entity.logical_name}' has no activities (has_activities) to create"
+                    issues.append(locator.issue((*here, key), message))
+                if activity.entity is not None:
                     target = model.entities.get(activity.entity)
                     if target is None or not target.is_activity:
                         message = f"'{activity.entity}' is not an activity entity"
