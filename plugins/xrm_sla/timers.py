@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from sqlalchemy import update
+
 from xrm.data import Entity, Environment, OrganizationService
 from xrm.data.scope import transaction
 from xrm.errors import XrmError
@@ -60,10 +62,21 @@ def check_sla_timers(environment: Environment, now: dt.datetime | None = None) -
             with transaction(environment.engine, None) as scope:
                 service = OrganizationService(environment, None, scope=scope)
                 instance = service.retrieve(KPI_INSTANCE_ENTITY, candidate.id)
-                moved += _escalate(service, instance, moment)
+                if _claim(service, instance):
+                    moved += _escalate(service, instance, moment)
         except XrmError:
             log.exception("SLA KPI instance %s could not be escalated", candidate.id)
     return moved
+
+
+def _claim(service: OrganizationService, instance: Entity) -> bool:
+    """Lock the instance row unless another worker changed it since it was read: the row-locking
+    UPDATE waits for a concurrent escalation to commit, then matches nothing (PostgreSQL)."""
+    table = service.environment.table(KPI_INSTANCE_ENTITY)
+    version = instance.get("versionnumber")
+    key = table.c[f"{KPI_INSTANCE_ENTITY}id"]
+    statement = update(table).where(key == instance.id, table.c.versionnumber == version).values(versionnumber=version)
+    return service.connection.execute(statement).rowcount == 1
 
 
 def _escalate(service: OrganizationService, instance: Entity, now: dt.datetime) -> int:

@@ -61,21 +61,21 @@ class KpiTracker:
         record = self._record(record_id, fields)
         reference = EntityReference(self.entity.logical_name, record_id)
         sla, record_changes = self._applied_sla(record, sla_given)
-        if sla is not None:
-            groups = {_key(sla.name, item, kind): getattr(item, kind) for item in sla.items for kind in _KINDS}
-            self.conditions.evaluate(record_id, {key: group for key, group in groups.items() if group is not None})
         instances = self._instances([record.get(name) for name in sorted(fields)])
-        closed = self._is_closed(record)
         own_fields = {kpi.kpi_field for kpi in sla.kpis} if sla else set()
         for name in sorted(fields - own_fields):  # fields of another SLA than the record's now
             instance = instances.get(_id(record.get(name)))
             if instance is not None and instance.get("status") in OPEN_STATUSES:
                 self._cancel(instance)
-        for kpi in sla.kpis if sla else ():
-            instance = instances.get(_id(record.get(kpi.kpi_field)))
-            created = self._track(sla, kpi, record, reference, instance, closed)  # type: ignore[arg-type]
-            if created is not None:
-                record_changes[kpi.kpi_field] = created
+        if sla is not None:
+            groups = {_key(sla.name, item, kind): getattr(item, kind) for item in sla.items for kind in _KINDS}
+            self.conditions.evaluate(record_id, {key: group for key, group in groups.items() if group is not None})
+            closed = self._is_closed(record)
+            for kpi in sla.kpis:
+                instance = instances.get(_id(record.get(kpi.kpi_field)))
+                created = self._track(sla, kpi, record, reference, instance, closed)
+                if created is not None:
+                    record_changes[kpi.kpi_field] = created
         if record_changes:
             self._store(record_id, record_changes)
         self.run_pending()
