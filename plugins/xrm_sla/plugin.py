@@ -54,12 +54,9 @@ class SlaPlugin:
         if not slas_of(model, entity.logical_name):
             return
         changed = set(context.target) if isinstance(context.target, Entity) else set()
+        if context.message == "update" and changed and changed <= kpi_fields(model, entity.logical_name):
+            return  # only KPI lookups changed (cleared when their instance was deleted)
         attribute = sla_attribute(entity)
-        bookkeeping = kpi_fields(model, entity.logical_name) | ({attribute} if attribute else set())
-        if context.message == "update" and changed and changed <= bookkeeping:
-            # the tracker's own write of KPI lookups (and the applied SLA) or a bare lookup change
-            if context.depth > 1 or not (attribute and attribute in changed):
-                return
         given = context.message in ("create", "update") and attribute is not None and attribute in changed
         KpiTracker(context.service, entity).refresh(record_id, sla_given=given)
 
