@@ -141,7 +141,9 @@ def test_case_kpis_pause_resume_warn_fail_and_succeed_with_the_standard_sla(envi
     assert (resolve["status"], resolve["succeededon"]) == (KpiStatus.NONCOMPLIANT, minutes(720))
 
 
-def test_case_kpis_follow_the_priority_succeed_on_resolve_and_refuse_an_unknown_sla(environment: Any) -> None:
+def test_case_kpis_follow_the_priority_succeed_on_resolve_and_refuse_an_unknown_sla(
+    environment: Any, database_url: str
+) -> None:
     env = environment("case")
     clock = Clock(T0)
     env.clock = clock
@@ -174,6 +176,15 @@ def test_case_kpis_follow_the_priority_succeed_on_resolve_and_refuse_an_unknown_
         service.create(Entity("incident", title="Gold", customerid=account, slaname="gold_sla"))
     assert [p.attribute for p in raised.value.problems] == ["slaname"] and "gold_sla" in str(raised.value)
     assert len(service.retrieve_multiple(QueryExpression("incident", columns=("title",)))) == before
+
+    clock.now = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # overdue at the worker's (real) time
+    late = EntityReference(
+        "incident", service.create(Entity("incident", title="Late", customerid=account, prioritycode=1))
+    )
+    result = CliRunner().invoke(cli, ["worker", "--once", "--database", database_url])
+    assert result.exit_code == 0, result.output
+    assert kpi(service, late, "resolvebykpiid")["status"] == KpiStatus.NONCOMPLIANT, "xrm worker runs the timers"
+    assert service.retrieve("incident", late.id, ["isescalated"])["isescalated"] is True
 
 
 # --- a custom entity of a test solution -------------------------------------------------------------
