@@ -37,6 +37,8 @@ ALLOWED = {
     "platform/xrm/data/rows.py": "by-key reads of a record the caller was checked on (images, references, cascades)",
     "platform/xrm/data/rollup.py": "stored rollups, computed as the system like Dataverse rollup fields",
     "plugins/xrm_activity_rollup/plugin.py": "stored rollups (system) and retrieve_activities (with service.read_filter)",
+    "plugins/xrm_sla/conditions.py": "SLA conditions on the record just written, as the system (as Dataverse SLAs)",
+    "plugins/xrm_sla/plugin.py": "countdown inputs of the KPI instances the caller's own read returned, by key",
 }
 GATEWAYS = {"platform/xrm/data/reading.py", "platform/xrm/graphql/gateway.py"}
 

@@ -74,3 +74,23 @@ async def test_no_worker_leaves_jobs_to_others(settings, solutions, write_soluti
         environment = app.state.reloader.current.environment
         record = environment.service().create(Entity("tsv_parent", tsv_name="a"))
         assert await statuses_until(environment, record, ["succeeded"], seconds=0.5) == ["pending"]
+
+
+async def test_the_worker_calls_the_plugins_timers_with_the_current_environment(settings, monkeypatch) -> None:
+    import xrm.server.worker
+
+    seen: list[object] = []
+
+    def failing(environment: object) -> None:
+        raise RuntimeError("a broken timer is logged, the others still run")
+
+    timers = {"broken": failing, "t_timer": seen.append}
+    monkeypatch.setattr(xrm.server.worker, "load_timers", lambda: timers)
+    app = create_app(settings(run_worker=True, worker_interval=0.05))
+
+    async with app.router.lifespan_context(app):
+        deadline = time.monotonic() + 20
+        while len(seen) < 2 and time.monotonic() < deadline:
+            await anyio.sleep(0.05)
+        environment = app.state.reloader.current.environment
+    assert len(seen) >= 2 and seen[-1] is environment, "called every round, with the environment in use"

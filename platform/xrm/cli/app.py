@@ -307,14 +307,19 @@ def worker(
     interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 1.0,
     database: Database = None,
 ) -> None:
-    """Run asynchronous plugin steps (several workers may share one PostgreSQL database)."""
+    """Run asynchronous plugin steps, the ``timer`` steps (scheduled workflows) and the plugins'
+    timers, such as the SLA check of overdue KPIs
+    (several workers may share one PostgreSQL database)."""
     import time
 
-    from xrm.data.jobs import run_due_jobs
-    from xrm.plugin import open_environment
+    from xrm.data.jobs import run_due_jobs, run_timers
+    from xrm.plugin import load_timers, open_environment, run_plugin_timers
 
     env = open_environment(open_engine(database_url(database)))
+    timers = load_timers()
     while True:
+        run_timers(env)
+        run_plugin_timers(env, timers)
         ran = run_due_jobs(env)
         if once:
             typer.echo(f"ran {ran} job(s)")

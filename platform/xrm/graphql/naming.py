@@ -20,7 +20,7 @@ Rules (applied once per model, in sorted order of logical names, so the result i
   in CONSTANT_CASE (``In Progress`` -> ``IN_PROGRESS``); a repeated name gets ``_<value>``.
 - Polymorphic lookups share a union per name and target set: ``Customer`` (account, contact),
   ``Owner`` (systemuser, team), ``Regarding`` (``targets_with: has_activities``), ``NoteRegarding``
-  (``has_notes``), ``QueueItemObject`` (``queue_enabled``), else the targets joined by ``Or`` (``AccountOrContact``), so installing a
+  (``has_notes``), ``QueueItemObject`` (``queue_enabled``), ``SlaRegarding`` (``sla_enabled``), else the targets joined by ``Or`` (``AccountOrContact``), so installing a
   solution does not rename the unions of another.
 - Root fields: camelCase entity (``incident``), its plural (``incidents``), ``incidentsAggregate``;
   mutations ``create<Type>``, ``update<Type>``, ``delete<Type>``.
@@ -101,7 +101,12 @@ RESERVED_MUTATION_FIELDS = frozenset(
 _RESERVED_FIELDS = ("id", "and", "or", "not")
 _INVALID_ENUM_VALUES = {"true", "false", "null"}
 _POLYMORPHIC_NAMES = {"customer": "Customer", "owner": "Owner", "regarding": "Regarding"}
-_FLAGGED_UNION_NAMES = {"has_activities": "Regarding", "has_notes": "NoteRegarding", "queue_enabled": "QueueItemObject"}
+_FLAGGED_UNION_NAMES = {
+    "has_activities": "Regarding",
+    "has_notes": "NoteRegarding",
+    "queue_enabled": "QueueItemObject",
+    "sla_enabled": "SlaRegarding",
+}
 
 
 def pascal(name: str) -> str:

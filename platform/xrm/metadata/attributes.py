@@ -209,14 +209,14 @@ class OwnerAttribute(AttributeBase):
 class RegardingAttribute(AttributeBase):
     """A polymorphic reference over many target entities.
 
-    ``targets_with: has_activities`` (or ``has_notes``, ``queue_enabled``) also targets every entity,
+    ``targets_with: has_activities`` (or ``has_notes``, ``queue_enabled``, ``sla_enabled``) also targets every entity,
     in any layer, that sets that flag, as Dataverse's activity ``regardingobjectid``, note
-    ``objectid`` and queue item ``objectid`` do.
+    ``objectid`` queue item ``objectid`` and SLA KPI instance ``regarding`` do.
     """
 
     type: Literal["regarding"]
     targets: tuple[LogicalName, ...] = ()
-    targets_with: Literal["has_activities", "has_notes", "queue_enabled"] | None = None
+    targets_with: Literal["has_activities", "has_notes", "queue_enabled", "sla_enabled"] | None = None
 
     @model_validator(mode="after")
     def _some_target(self) -> RegardingAttribute:

@@ -20,6 +20,7 @@ from xrm.query.expression import (
     QueryContext,
     QueryError,
     QueryExpression,
+    filter_from_metadata,
     query_from_view,
 )
 
@@ -41,5 +42,6 @@ __all__ = [
     "QueryExpression",
     "QueryPage",
     "compile_query",
+    "filter_from_metadata",
     "query_from_view",
 ]

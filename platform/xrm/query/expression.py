@@ -36,6 +36,7 @@ __all__ = [
     "QueryContext",
     "QueryExpression",
     "query_from_view",
+    "filter_from_metadata",
 ]
 
 AggregateFunction = Literal["count", "count_column", "count_distinct", "sum", "avg", "min", "max"]
@@ -209,6 +210,13 @@ def _filter(metadata: FilterMetadata | None) -> FilterExpression | None:
         tuple(_condition(condition) for condition in metadata.conditions),
         tuple(nested for nested in map(_filter, metadata.filters) if nested is not None),
     )
+
+
+def filter_from_metadata(metadata: FilterMetadata) -> FilterExpression:
+    """The query filter of conditions written in metadata (a view's filter, an SLA item's conditions)."""
+    expression = _filter(metadata)
+    assert expression is not None
+    return expression
 
 
 def _link(metadata: LinkEntityMetadata, extra_columns: dict[str, list[str]]) -> LinkEntity:

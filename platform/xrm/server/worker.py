@@ -10,6 +10,7 @@ import anyio
 import anyio.to_thread
 
 from xrm.data.jobs import run_due_jobs, run_timers
+from xrm.plugin.timers import load_timers, run_plugin_timers
 from xrm.server.reload import Reloader
 
 __all__ = ["run_job_worker", "watch_metadata_version", "worker_name"]
@@ -27,13 +28,16 @@ async def run_job_worker(reloader: Reloader, *, interval: float = 1.0, name: str
     each pass first runs the ``timer`` steps (see :func:`xrm.data.jobs.run_timers`).
 
     Jobs are claimed in the database (``SKIP LOCKED`` on PostgreSQL), so the workers of several
-    server processes never run the same job twice at once.
+    server processes never run the same job twice at once. Each round also calls the plugins'
+    timers (entry-point group ``xrm.timers``), such as the SLA check of overdue KPIs.
     """
     name = name or worker_name()
+    timers = load_timers()
     while True:
         try:
             environment = reloader.current.environment
             await anyio.to_thread.run_sync(lambda: run_timers(environment))
+            await anyio.to_thread.run_sync(lambda: run_plugin_timers(environment, timers))
             ran = await anyio.to_thread.run_sync(lambda: run_due_jobs(environment, worker=name))
         except Exception:
             log.exception("the job worker failed; retrying in %ss", interval)
