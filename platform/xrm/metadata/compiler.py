@@ -48,6 +48,8 @@ from xrm.metadata.validation import validate_layer
 __all__ = ["compile_model", "order_solutions"]
 
 SYSTEM_SOLUTION = "system"
+# the system layer's hierarchical category entity that ``has_categories`` links records to
+CATEGORY_ENTITY = "category"
 
 
 def order_solutions(definitions: list[SolutionDefinition]) -> tuple[list[SolutionDefinition], list[MetadataIssue]]:
@@ -196,6 +198,7 @@ def _apply_layer(model: Model, definition: SolutionDefinition) -> list[MetadataI
             added = [attr for attr in model.entities[entity.logical_name].attributes.values() if attr.solution == name]
             _add_implicit_relationships(model, added, name)
     _add_implicit_relationships(model, flagged, name)
+    issues.extend(_add_category_relationships(model, definition, new_entities))
 
     for action in definition.actions:
         needs_prefix("actions", action.name, ("name",), action.name)
@@ -420,3 +423,27 @@ def _add_implicit_relationships(model: Model, attributes, solution: str) -> None
                 rel_name, stable_id("relationship", rel_name), solution, "one_to_many",
                 target, attribute.entity, attribute.name, cascade=cascade, implicit=True,
             )  # fmt: skip
+
+
+def _add_category_relationships(
+    model: Model, definition: SolutionDefinition, entities: list[CompiledEntity]
+) -> list[MetadataIssue]:
+    """Each new entity with ``has_categories`` gets an N:N relationship ``<entity>_category`` to the
+    system layer's hierarchical ``category`` (its intersect table has the same name)."""
+    issues: list[MetadataIssue] = []
+    for entity in entities:
+        if not entity.definition.has_categories:
+            continue
+        locator = definition.locate("entities", entity.logical_name)
+        rel_name = f"{entity.logical_name}_category"
+        if CATEGORY_ENTITY not in model.entities:
+            issues.append(locator.issue(("has_categories",), f"has_categories needs the '{CATEGORY_ENTITY}' entity"))
+        elif rel_name in model.relationships:
+            message = f"relationship '{rel_name}' already exists; has_categories needs the name"
+            issues.append(locator.issue(("has_categories",), message))
+        else:
+            model.relationships[rel_name] = CompiledRelationship(
+                rel_name, stable_id("relationship", rel_name), definition.name, "many_to_many",
+                entity.logical_name, CATEGORY_ENTITY, intersect=rel_name, implicit=True,
+            )  # fmt: skip
+    return issues
