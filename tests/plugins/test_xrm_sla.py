@@ -248,7 +248,13 @@ PREMIUM = {
 }  # fmt: skip
 # The business-hours calendar of test_business_hours_calendar_counts_only_work_time. ASSUMED SHAPE
 # (Mon-Fri 09:00-17:00 UTC): adapt to the real CalendarMetadata once the calendar work is merged.
-BUSINESS_HOURS: dict[str, Any] = {"name": "tsla_business_hours"}
+BUSINESS_HOURS: dict[str, Any] = {
+    "name": "tsla_business_hours",
+    "time_zone": "UTC",
+    "work_hours": [
+        {"days": ["monday", "tuesday", "wednesday", "thursday", "friday"], "start": "09:00", "end": "17:00"}
+    ],
+}
 OFFICE = {
     "name": "tsla_office",
     "entity": "tsla_request",
@@ -351,7 +357,7 @@ def test_custom_entity_sla_pauses_warns_with_a_task_succeeds_with_a_notification
 
 
 def test_business_hours_calendar_counts_only_work_time(environment: Any, write_solution: Any) -> None:
-    """Needs the real calendar (Mon-Fri 09:00-17:00 UTC, see BUSINESS_HOURS): passes once the calendar work is merged."""
+    """Times in business hours of a Mon-Fri 09:00-17:00 UTC calendar (BUSINESS_HOURS)."""
     env = environment(request_solution(write_solution))
     friday = dt.datetime(2026, 3, 6, 16, 0, tzinfo=dt.UTC)
     clock = Clock(friday)
