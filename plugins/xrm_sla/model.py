@@ -7,7 +7,7 @@ from enum import IntEnum
 
 from xrm.data import Entity
 from xrm.metadata import CompiledEntity, Model
-from xrm.metadata.calendar import CalendarMetadata
+from xrm.metadata.calendar import CalendarMetadata, resolve_calendar
 from xrm.metadata.sla import KPI_INSTANCE_ENTITY, SlaItemMetadata, SlaMetadata
 
 __all__ = [
@@ -81,10 +81,9 @@ def item_of(model: Model, instance: Entity) -> SlaItemMetadata | None:
 
 def calendar_of(model: Model, item: SlaItemMetadata | None) -> CalendarMetadata | None:
     """The business hours of an item; None (24x7) without a calendar."""
-    if item is None or item.calendar is None or item.calendar not in model.calendars:
+    if item is None or item.calendar is None:
         return None
-    meta = model.calendars[item.calendar].metadata
-    return meta if isinstance(meta, CalendarMetadata) else None
+    return resolve_calendar(model, item.calendar)
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from xrm.cli import app
 from xrm.data.business_time import add_business_minutes, business_minutes_between
+from xrm.errors import MetadataError
 from xrm.metadata import compile_model, load_solution, read_solution
 from xrm.metadata._base import stable_id
-from xrm.metadata.calendar import CalendarMetadata
+from xrm.metadata.calendar import CalendarMetadata, resolve_calendar
 
 UTC = dt.UTC
 CASE = Path(__file__).resolve().parents[2] / "solutions" / "case"
@@ -25,8 +27,11 @@ def test_the_system_layer_ships_24x7_and_the_case_solution_business_hours(system
     assert isinstance(always.metadata, CalendarMetadata) and always.metadata.always_open
     hours = model.calendars["business_hours"]
     assert hours.solution == "case"
-    desk = hours.metadata
+    desk = resolve_calendar(model, "business_hours")
     assert isinstance(desk, CalendarMetadata) and desk.time_zone == "Europe/Amsterdam"
+    assert not hours.metadata.holidays, "the holidays come from the shared holiday schedule"
+    assert "King's Day" in {holiday.name for holiday in desk.holidays}
+    assert resolve_calendar(model, "dutch_public_holidays") is None, "a holiday schedule has no work hours"
     assert desk.weekly_periods()[0] == ((8 * 60, 12 * 60), (13 * 60, 17 * 60))
     assert desk.weekly_periods()[5:] == ((), ())
     # Friday 24 April 2026, 16:00 in Amsterdam: an hour left, then Monday 27 April is King's Day
@@ -104,3 +109,47 @@ def test_solution_validate_prints_calendar_problems(make_solution, tmp_path):
     assert "2 metadata errors" in result.output
     assert "calendars/tst_desk.yaml:2: time_zone: unknown time zone 'Mars/Olympus'" in result.output
     assert "calendars/tst_desk.yaml:4: open: unknown key 'open'" in result.output
+
+
+def test_a_holiday_schedule_is_shared_and_checked(make_solution, where, system):
+    root = make_solution(
+        "ext",
+        {
+            "calendars/tst_holidays.yaml": """
+                name: tst_holidays
+                holiday_schedule: true
+                holidays:
+                  - {name: Founders Day, date: "2026-06-01"}
+            """,
+            "calendars/tst_desk.yaml": """
+                name: tst_desk
+                work_hours:
+                  - {days: [monday, tuesday], start: "09:00", end: "17:00"}
+                holidays_from: tst_holidays
+            """,
+            "calendars/tst_lost.yaml": """
+                name: tst_lost
+                always_open: true
+                holidays_from: tst_nowhere
+            """,
+            "calendars/tst_chain.yaml": """
+                name: tst_chain
+                always_open: true
+                holidays_from: tst_desk
+            """,
+        },
+    )
+    with pytest.raises(MetadataError) as raised:
+        compile_model([system, load_solution(root)])
+    assert sorted((where(issue, root), issue.message) for issue in raised.value.issues) == [
+        ("calendars/tst_chain.yaml:3", "'tst_desk' is a calendar, not a holiday schedule (holiday_schedule: true)"),
+        ("calendars/tst_lost.yaml:3", "unknown holiday schedule 'tst_nowhere'"),
+    ]
+
+    (root / "calendars" / "tst_lost.yaml").unlink()
+    (root / "calendars" / "tst_chain.yaml").unlink()
+    model = compile_model([system, load_solution(root)])
+    desk = resolve_calendar(model, "tst_desk")
+    assert desk is not None
+    monday = dt.datetime(2026, 6, 1, 9, tzinfo=UTC)  # Founders Day: the schedule's holiday applies
+    assert add_business_minutes(desk, monday, 60) == dt.datetime(2026, 6, 2, 10, tzinfo=UTC)

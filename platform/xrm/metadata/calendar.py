@@ -3,8 +3,10 @@
 A calendar is Dataverse's customer service schedule. Work hours are wall-clock periods in the
 calendar's time zone, grouped by the weekdays that share them ("same hours each day" is one entry
 listing five days, "vary by day" is one entry per day); a break is a gap inside a period. Holidays
-are whole local days off, listed inline (a holiday schedule shared by several calendars is not
-modelled yet). ``always_open: true`` is Dataverse's "24 x 7 support"::
+are whole local days off, listed inline and/or taken from a holiday schedule: a calendar with
+``holiday_schedule: true`` that lists only holidays and is shared by the calendars naming it in
+``holidays_from`` (Dataverse's holiday schedule). ``always_open: true`` is Dataverse's
+"24 x 7 support"::
 
     name: business_hours
     time_zone: Europe/Amsterdam
@@ -43,6 +45,7 @@ __all__ = [
     "WorkHoursMetadata",
     "check_calendar",
     "clock_minutes",
+    "resolve_calendar",
 ]
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -154,12 +157,15 @@ class CalendarMetadata(MetadataModel):
     id: uuid.UUID | None = None
     display_name: str | None = None
     description: str | None = None
+    # a holiday schedule: only holidays, shared by calendars naming it in holidays_from
+    holiday_schedule: bool = False
     # IANA name; work hours and holidays are local to it, daylight saving included
     time_zone: str = "UTC"
     # Dataverse's "24 x 7 support": every minute is business time except on holidays
     always_open: bool = False
     work_hours: tuple[WorkHoursMetadata, ...] = ()
     holidays: tuple[HolidayMetadata, ...] = ()
+    holidays_from: LogicalName | None = Field(default=None, description="a holiday schedule whose holidays apply too")
 
     @field_validator("time_zone")
     @classmethod
@@ -184,6 +190,10 @@ class CalendarMetadata(MetadataModel):
 
     @model_validator(mode="after")
     def _hours_or_always_open(self) -> CalendarMetadata:
+        if self.holiday_schedule:
+            if self.always_open or self.work_hours or self.holidays_from:
+                raise ValueError("a holiday schedule lists holidays only (no work_hours, always_open, holidays_from)")
+            return self
         if self.always_open and self.work_hours:
             raise ValueError("a calendar that is always open (24 x 7) has no work_hours")
         if not self.always_open and not self.work_hours:
@@ -201,5 +211,26 @@ class CalendarMetadata(MetadataModel):
 
 
 def check_calendar(model: Model, calendar: CalendarMetadata, locator: Locator) -> list[MetadataIssue]:
-    """Problems of ``calendar`` against the compiled ``model``: none, a calendar refers to nothing."""
+    """Problems of ``calendar`` against the compiled ``model``: ``holidays_from`` must name a holiday schedule."""
+    if calendar.holidays_from is None:
+        return []
+    other = model.calendars.get(calendar.holidays_from)
+    if other is None:
+        return [locator.issue(("holidays_from",), f"unknown holiday schedule '{calendar.holidays_from}'")]
+    if not (isinstance(other.metadata, CalendarMetadata) and other.metadata.holiday_schedule):
+        message = f"'{calendar.holidays_from}' is a calendar, not a holiday schedule (holiday_schedule: true)"
+        return [locator.issue(("holidays_from",), message)]
     return []
+
+
+def resolve_calendar(model: Model, name: str) -> CalendarMetadata | None:
+    """The calendar ``name`` ready for business-time arithmetic: its own holidays plus those of
+    its holiday schedule. None for an unknown name or a holiday schedule (no work hours)."""
+    component = model.calendars.get(name)
+    calendar = component.metadata if component is not None else None
+    if not isinstance(calendar, CalendarMetadata) or calendar.holiday_schedule:
+        return None
+    schedule = model.calendars.get(calendar.holidays_from or "")
+    if schedule is None or not isinstance(schedule.metadata, CalendarMetadata):
+        return calendar
+    return calendar.model_copy(update={"holidays": calendar.holidays + schedule.metadata.holidays})

@@ -178,6 +178,9 @@ def _check_item(
         issues.append(locator.issue((*path, "kpi"), f"unknown kpi '{item.kpi}' (not in this SLA's kpis)"))
     if item.calendar is not None and item.calendar not in model.calendars:
         issues.append(locator.issue((*path, "calendar"), f"unknown calendar '{item.calendar}'"))
+    elif item.calendar is not None and getattr(model.calendars[item.calendar].metadata, "holiday_schedule", False):
+        message = f"'{item.calendar}' is a holiday schedule, not a calendar with work hours"
+        issues.append(locator.issue((*path, "calendar"), message))
     for key in ("applicable_when", "success_conditions"):
         group = getattr(item, key)
         if group is not None:
