@@ -409,7 +409,14 @@ items:
     warn_after: 10
     fail_after: 20
     calendar: tbad_nowhere
+  - name: resolve
+    kpi: response
+    success_conditions: {conditions: [{attribute: tbad_name, value: done}]}
+    warn_after: 10
+    fail_after: 20
+    calendar: tbad_holidays
 """
+HOLIDAYS = {"name": "tbad_holidays", "holiday_schedule": True, "holidays": [{"name": "Closed", "date": "2026-06-01"}]}
 BAD_ENTITY = {
     "logical_name": "tbad_thing", "primary_name": "tbad_name", "sla_enabled": True,
     "attributes": {"tbad_name": {"type": "string", "max_length": 100}},
@@ -418,7 +425,12 @@ BAD_ENTITY = {
 
 def test_sla_mistakes_are_reported_with_file_and_line(write_solution: Any, tmp_path: Any) -> None:
     manifest = {**MANIFEST, "name": "tbad", "publisher": {"name": "Tests", "prefix": "tbad"}}
-    folder = write_solution(manifest, {"entities/tbad_thing.yaml": BAD_ENTITY, "slas/tbad_sla.yaml": BAD_SLA})
+    files = {
+        "entities/tbad_thing.yaml": BAD_ENTITY,
+        "slas/tbad_sla.yaml": BAD_SLA,
+        "calendars/tbad_holidays.yaml": HOLIDAYS,
+    }
+    folder = write_solution(manifest, files)
     database = f"sqlite:///{tmp_path / f'validate-{uuid.uuid4().hex}.db'}"
 
     result = CliRunner().invoke(cli, ["solution", "validate", str(folder), "--database", database])
@@ -432,5 +444,6 @@ def test_sla_mistakes_are_reported_with_file_and_line(write_solution: Any, tmp_p
         (11, "unknown kpi 'respnse'"),
         (14, "'tbad_thing' has no attribute 'tbad_answered'"),
         (17, "unknown calendar 'tbad_nowhere'"),
+        (23, "'tbad_holidays' is a holiday schedule, not a calendar with work hours"),
     ]:
         assert f"slas/tbad_sla.yaml:{line}:" in output and message in output, f"line {line}: {message}\n{output}"
