@@ -42,7 +42,7 @@ class CaseResolutionPlugin:
     def _close(self, context: ExecutionContext, case: EntityReference, state_name: str, default_subject: str) -> None:
         service, params, config = context.service, context.input_parameters, self.configuration
         entity = service.environment.model.entity(case.logical_name)
-        state = next((s for s in entity.states.states if s.name == state_name), None)
+        state = next((s for s in _states(entity) if s.name == state_name), None)
         if state is None:
             raise InvalidOperationError(f"{case.logical_name} has no state named {state_name!r}")
         status = params.get("status")
@@ -74,6 +74,7 @@ class CaseResolutionPlugin:
             if not is_open and not _canceled(context, name, row)
         )
         for name, row in open_ones:
+            assert row.id is not None  # retrieved rows carry their id
             self._cancel_activity(context, name, row.id)
         resolution_entity = config["resolution_entity"]
         values: dict[str, Any] = {
@@ -89,7 +90,7 @@ class CaseResolutionPlugin:
             values["description"] = params["description"]
         resolution_id = service.create(Entity(resolution_entity, values))
         resolution = service.environment.model.entity(resolution_entity)
-        completed = next(s for s in resolution.states.states if s.value != 0 and s.name == "completed")
+        completed = next(s for s in _states(resolution) if s.value != 0 and s.name == "completed")
         service.set_state(resolution_entity, resolution_id, completed.value)
         service.set_state(case.logical_name, case.id, state.value, status)
         context.output_parameters["incidentresolutionid"] = EntityReference(resolution_entity, resolution_id)
@@ -105,7 +106,7 @@ class CaseResolutionPlugin:
             columns = ["statecode"] + [a for a in ("subject", duration) if a in entity.attributes]
             criteria = FilterExpression(conditions=(ConditionExpression("regardingobjectid", "eq", (case.id,)),))
             query = QueryExpression(entity.logical_name, columns=tuple(columns), criteria=criteria)
-            closed = {s.value for s in entity.states.states if s.is_closed}
+            closed = {s.value for s in _states(entity) if s.is_closed}
             for row in service.retrieve_multiple(query):
                 found.append((entity.logical_name, row, row["statecode"] not in closed))
         return found
@@ -113,7 +114,7 @@ class CaseResolutionPlugin:
     @staticmethod
     def _cancel_activity(context: ExecutionContext, logical_name: str, record_id: uuid.UUID) -> None:
         entity = context.service.environment.model.entity(logical_name)
-        canceled = next((s for s in entity.states.states if s.name == "canceled"), None)
+        canceled = next((s for s in _states(entity) if s.name == "canceled"), None)
         if canceled is None:
             raise InvalidOperationError(
                 f"{logical_name} {record_id} is open and has no canceled state to close it with"
@@ -128,8 +129,8 @@ class CaseResolutionPlugin:
         service.set_state(case.logical_name, case.id, 0)
         resolution_entity = config["resolution_entity"]
         resolution = service.environment.model.entity(resolution_entity)
-        canceled = next(s for s in resolution.states.states if s.name == "canceled")
-        completed = next(s for s in resolution.states.states if s.name == "completed")
+        canceled = next(s for s in _states(resolution) if s.name == "canceled")
+        completed = next(s for s in _states(resolution) if s.name == "completed")
         criteria = FilterExpression(
             conditions=(
                 ConditionExpression(config["case_lookup"], "eq", (case.id,)),
@@ -143,4 +144,11 @@ class CaseResolutionPlugin:
 
 def _canceled(context: ExecutionContext, logical_name: str, row: Entity) -> bool:
     entity = context.service.environment.model.entity(logical_name)
-    return any(s.value == row["statecode"] and s.name == "canceled" for s in entity.states.states)
+    return any(s.value == row["statecode"] and s.name == "canceled" for s in _states(entity))
+
+
+def _states(entity: Any) -> tuple[Any, ...]:
+    """The states of an entity with a state model (every activity and the case have one)."""
+    if entity.states is None:
+        raise InvalidOperationError(f"{entity.logical_name} has no states")
+    return tuple(entity.states.states)
