@@ -6,13 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import anyio
-import httpx
 import pytest
 
+from graphql_http import GraphQLClient
 from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference
 from xrm.errors import InvalidOperationError, ValidationError
-from xrm.server import ServerSettings, create_app, issue_token
 from xrm_parent_child import ParentChildPlugin
 
 ROOT = EntityReference("businessunit", ROOT_BUSINESS_UNIT_ID)
@@ -21,22 +19,6 @@ CREATE = """mutation($i: IncidentCreateInput!) { createIncident(input: $i) {
 SET_STATUS = (
     "mutation($id: UUID!, $s: IncidentStatus!) { updateIncident(id: $id, input: {statuscode: $s}) { statuscode } }"
 )
-
-
-def _post(app: Any, token: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-    async def send() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://xrm.test") as client:
-            body = {"query": document, "variables": variables}
-            return await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
-
-    answer: dict[str, Any] = anyio.run(send).json()
-    return answer
-
-
-def _error(answer: dict[str, Any]) -> str:
-    assert answer.get("errors"), answer
-    return str(answer["errors"][0]["message"])
 
 
 def test_parent_and_child_cases_over_graphql(environment, database_url) -> None:
@@ -48,32 +30,28 @@ def test_parent_and_child_cases_over_graphql(environment, database_url) -> None:
     as_ann = env.service(ann)
     account = EntityReference("account", system.create(Entity("account", name="Contoso")))
     parent = as_ann.create(Entity("incident", title="Network outage", customerid=account))
-    app = create_app(ServerSettings(database=database_url, run_worker=False))
-    token = issue_token(env.engine, ann, "parent and child test").token
+    client = GraphQLClient(database_url, env.engine, ann)
 
     def count(**conditions: Any) -> int:
         return sum(1 for _ in system.retrieve_multiple(_query(**conditions)))
 
     # a child inherits the customer and the title it leaves empty
-    answer = _post(app, token, CREATE, {"i": {"parentcaseid": str(parent)}})
-    assert not answer.get("errors"), answer
-    child = answer["data"]["createIncident"]
+    child = client.data(CREATE, {"i": {"parentcaseid": str(parent)}})["createIncident"]
     assert child["title"] == "Network outage" and child["customer"] == {"name": "Contoso"}
-    own_title = _post(app, token, CREATE, {"i": {"parentcaseid": str(parent), "title": "Floor 3 switch"}})
-    assert own_title["data"]["createIncident"]["title"] == "Floor 3 switch"
+    own_title = client.data(CREATE, {"i": {"parentcaseid": str(parent), "title": "Floor 3 switch"}})
+    assert own_title["createIncident"]["title"] == "Floor 3 switch"
 
     # one level only: a child cannot be a parent
-    message = _error(_post(app, token, CREATE, {"i": {"parentcaseid": child["incidentid"], "title": "grandchild"}}))
+    message = client.error(CREATE, {"i": {"parentcaseid": child["incidentid"], "title": "grandchild"}})
     assert "is itself a child" in message and count(title="grandchild") == 0
 
     # the parent cannot be resolved while children are open; nothing changes
-    message = _error(_post(app, token, SET_STATUS, {"id": str(parent), "s": "PROBLEM_SOLVED"}))
+    message = client.error(SET_STATUS, {"id": str(parent), "s": "PROBLEM_SOLVED"})
     assert "cannot close while 2 child record(s) are open" in message
     assert system.retrieve("incident", parent, ["statecode"])["statecode"] == 0
     for record in system.retrieve_multiple(_query(parentcaseid=parent)):
         as_ann.set_state("incident", record.id, 1, 5)
-    answer = _post(app, token, SET_STATUS, {"id": str(parent), "s": "PROBLEM_SOLVED"})
-    assert not answer.get("errors"), answer
+    client.data(SET_STATUS, {"id": str(parent), "s": "PROBLEM_SOLVED"})
     assert system.retrieve("incident", parent, ["statecode"])["statecode"] == 1
 
     # at most 100 children: the 101st is refused
@@ -84,7 +62,7 @@ def test_parent_and_child_cases_over_graphql(environment, database_url) -> None:
                 "incident", title=f"storm {index}", customerid=account, parentcaseid=EntityReference("incident", big)
             )
         )
-    message = _error(_post(app, token, CREATE, {"i": {"parentcaseid": str(big), "title": "one too many"}}))
+    message = client.error(CREATE, {"i": {"parentcaseid": str(big), "title": "one too many"}})
     assert "already has 100 children (at most 100)" in message and count(title="one too many") == 0
 
 

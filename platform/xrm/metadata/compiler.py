@@ -399,6 +399,12 @@ _PARENTAL = CascadeConfiguration(
 
 # a queue item goes with its record, but assigning or sharing the record leaves it alone
 _QUEUED = CascadeConfiguration(delete=DeleteBehavior.CASCADE)
+# SLA KPI instances follow their record's owner and are deleted with it, but a merge leaves them:
+# the master keeps its own KPIs and the subordinate's are canceled when it closes
+_TRACKED = CascadeConfiguration(
+    assign=CascadeType.CASCADE, share=CascadeType.CASCADE, unshare=CascadeType.CASCADE,
+    reparent=CascadeType.CASCADE, delete=DeleteBehavior.CASCADE,
+)  # fmt: skip
 
 
 def _add_implicit_relationships(model: Model, attributes, solution: str) -> None:
@@ -418,7 +424,7 @@ def _add_implicit_relationships(model: Model, attributes, solution: str) -> None
             cascade = CascadeConfiguration()
             if target in attribute.flagged_targets:
                 flag = getattr(attribute.metadata, "targets_with", None)
-                cascade = _QUEUED if flag == "queue_enabled" else _PARENTAL
+                cascade = {"queue_enabled": _QUEUED, "sla_enabled": _TRACKED}.get(str(flag), _PARENTAL)
             model.relationships[rel_name] = CompiledRelationship(
                 rel_name, stable_id("relationship", rel_name), solution, "one_to_many",
                 target, attribute.entity, attribute.name, cascade=cascade, implicit=True,
