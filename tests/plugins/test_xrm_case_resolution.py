@@ -6,39 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import anyio
-import httpx
-
+from graphql_http import GraphQLClient
 from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference
 from xrm.query import ConditionExpression, FilterExpression, QueryExpression
-from xrm.server import ServerSettings, create_app, issue_token
 
 ROOT = EntityReference("businessunit", ROOT_BUSINESS_UNIT_ID)
 RESOLVE = "mutation($t: UUID!, $i: ResolveCaseInput!) { resolveCase(target: $t, input: $i) { incidentresolutionid } }"
 CANCEL = "mutation($t: UUID!, $i: CancelCaseInput!) { cancelCase(target: $t, input: $i) { incidentresolutionid } }"
 REACTIVATE = "mutation($t: UUID!) { reactivateCase(target: $t) }"
-
-
-def _post(app: Any, token: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-    async def send() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://xrm.test") as client:
-            body = {"query": document, "variables": variables}
-            return await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
-
-    answer: dict[str, Any] = anyio.run(send).json()
-    return answer
-
-
-def _ok(answer: dict[str, Any]) -> dict[str, Any]:
-    assert not answer.get("errors"), answer["errors"]
-    data: dict[str, Any] = answer["data"]
-    return data
-
-
-def _error(answer: dict[str, Any]) -> str:
-    assert answer.get("errors"), answer
-    return str(answer["errors"][0]["message"])
 
 
 def _resolutions(system: Any, case: uuid.UUID) -> list[Entity]:
@@ -72,8 +47,7 @@ def test_cases_are_resolved_canceled_and_reactivated_over_graphql(environment, d
     activity("phonecall", "First call", 15, close=True)
     open_task = activity("task", "Order toner", 10, close=False)
 
-    app = create_app(ServerSettings(database=database_url, run_worker=False))
-    token = issue_token(env.engine, ann, "case resolution test").token
+    client = GraphQLClient(database_url, env.engine, ann)
 
     def state(record: uuid.UUID = case) -> tuple[int, int]:
         row = system.retrieve("incident", record, ["statecode", "statuscode"])
@@ -81,18 +55,18 @@ def test_cases_are_resolved_canceled_and_reactivated_over_graphql(environment, d
 
     # refused while an activity is open: the error names it, nothing changes
     resolve = {"subject": "Replaced the fuser", "billableMinutes": 20}
-    message = _error(_post(app, token, RESOLVE, {"t": str(case), "i": resolve}))
+    message = client.error(RESOLVE, {"t": str(case), "i": resolve})
     assert "1 open activity" in message and "Order toner" in message
     assert state() == (0, 1) and _resolutions(system, case) == []
     assert system.retrieve("task", open_task, ["statecode"])["statecode"] == 0
 
     # a canceled status is no Resolved status reason
-    message = _error(_post(app, token, RESOLVE, {"t": str(case), "i": {**resolve, "status": 6}}))
+    message = client.error(RESOLVE, {"t": str(case), "i": {**resolve, "status": 6}})
     assert "status 6" in message and "Resolved" in message
     assert state() == (0, 1) and _resolutions(system, case) == []
 
     # with cancel_open_activities: the open task is canceled, total = the completed activities' durations
-    data = _ok(_post(app, token, RESOLVE, {"t": str(case), "i": {**resolve, "cancelOpenActivities": True}}))
+    data = client.data(RESOLVE, {"t": str(case), "i": {**resolve, "cancelOpenActivities": True}})
     resolution_id = data["resolveCase"]["incidentresolutionid"]
     assert resolution_id
     assert system.retrieve("task", open_task, ["statecode"])["statecode"] == 2
@@ -104,21 +78,21 @@ def test_cases_are_resolved_canceled_and_reactivated_over_graphql(environment, d
 
     # a resolved case is read-only
     update = 'mutation($id: UUID!) { updateIncident(id: $id, input: {title: "renamed"}) { title } }'
-    assert _error(_post(app, token, update, {"id": str(case)}))
+    assert client.error(update, {"id": str(case)})
     assert system.retrieve("incident", case, ["title"])["title"] == "Printer on fire"
 
     # reactivate: active again, the resolution kept but canceled; then updates work
-    _ok(_post(app, token, REACTIVATE, {"t": str(case)}))
+    client.data(REACTIVATE, {"t": str(case)})
     assert state() == (0, 1)
     [resolution] = _resolutions(system, case)
     assert resolution["statecode"] == 2
-    _ok(_post(app, token, update, {"id": str(case)}))
+    client.data(update, {"id": str(case)})
 
     # cancel: a second resolution with the Canceled status
-    data = _ok(_post(app, token, CANCEL, {"t": str(case), "i": {"subject": "Duplicate"}}))
+    data = client.data(CANCEL, {"t": str(case), "i": {"subject": "Duplicate"}})
     assert state() == (2, 6)
     resolutions = {str(r.id): r for r in _resolutions(system, case)}
     cancellation = resolutions[str(data["cancelCase"]["incidentresolutionid"])]
     assert cancellation["resolutiontypecode"] == 6 and cancellation["timespent"] == 45
-    _ok(_post(app, token, REACTIVATE, {"t": str(case)}))
+    client.data(REACTIVATE, {"t": str(case)})
     assert state() == (0, 1)
