@@ -1,4 +1,5 @@
-"""GraphQL over HTTP for end-to-end tests: the real server app, a user's bearer token."""
+"""End-to-end tests: a user holding roles, and GraphQL over HTTP to the real server app with that
+user's bearer token."""
 
 from __future__ import annotations
 
@@ -9,9 +10,23 @@ import anyio
 import httpx
 from sqlalchemy import Engine
 
+from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference, OrganizationService
 from xrm.server import ServerSettings, create_app, issue_token
 
-__all__ = ["GraphQLClient"]
+__all__ = ["GraphQLClient", "create_user"]
+
+
+def create_user(system: OrganizationService, name: str, *roles: str) -> uuid.UUID:
+    """A user in the root business unit (a unique domain name from ``name``) holding ``roles``."""
+    values = {
+        "domainname": f"{name.lower()}-{uuid.uuid4().hex[:6]}",
+        "fullname": name,
+        "businessunitid": EntityReference("businessunit", ROOT_BUSINESS_UNIT_ID),
+    }
+    user = system.create(Entity("systemuser", values))
+    for role in roles:
+        system.assign_role(EntityReference("systemuser", user), role)
+    return user
 
 
 class GraphQLClient:

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import uuid
 
-from graphql_http import GraphQLClient
-from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference
+from graphql_http import GraphQLClient, create_user
+from xrm.data import Entity, EntityReference
 
-ROOT = EntityReference("businessunit", ROOT_BUSINESS_UNIT_ID)
 MERGE = "mutation($t: UUID!, $c: JSON!) { mergeCases(target: $t, input: {cases: $c}) { moved } }"
 
 
 def test_cases_merge_into_a_master_with_their_activities_notes_and_children(environment, database_url) -> None:
     env = environment("case")
     system = env.service()
-    values = {"domainname": f"csr-{uuid.uuid4().hex[:6]}", "fullname": "Ann", "businessunitid": ROOT}
-    ann = system.create(Entity("systemuser", values))
-    system.assign_role(EntityReference("systemuser", ann), "customer_service_representative")
+    ann = create_user(system, "Ann", "customer_service_representative")
     as_ann = env.service(ann)
     account = EntityReference("account", system.create(Entity("account", name="Contoso")))
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from graphql_http import GraphQLClient
-from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference
+from graphql_http import GraphQLClient, create_user
+from xrm.data import Entity, EntityReference
 from xrm.query import ConditionExpression, FilterExpression, QueryExpression
 
-ROOT = EntityReference("businessunit", ROOT_BUSINESS_UNIT_ID)
 RESOLVE = "mutation($t: UUID!, $i: ResolveCaseInput!) { resolveCase(target: $t, input: $i) { incidentresolutionid } }"
 CANCEL = "mutation($t: UUID!, $i: CancelCaseInput!) { cancelCase(target: $t, input: $i) { incidentresolutionid } }"
 REACTIVATE = "mutation($t: UUID!) { reactivateCase(target: $t) }"
@@ -28,9 +27,7 @@ def _resolutions(system: Any, case: uuid.UUID) -> list[Entity]:
 def test_cases_are_resolved_canceled_and_reactivated_over_graphql(environment, database_url) -> None:
     env = environment("case")
     system = env.service()
-    values = {"domainname": f"csr-{uuid.uuid4().hex[:6]}", "fullname": "Ann", "businessunitid": ROOT}
-    ann = system.create(Entity("systemuser", values))
-    system.assign_role(EntityReference("systemuser", ann), "customer_service_representative")
+    ann = create_user(system, "Ann", "customer_service_representative")
     as_ann = env.service(ann)
     account = EntityReference("account", system.create(Entity("account", name="Contoso")))
     case = as_ann.create(Entity("incident", title="Printer on fire", customerid=account))

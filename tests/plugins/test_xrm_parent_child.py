@@ -3,17 +3,15 @@ to end through GraphQL over HTTP, and the plugin on a custom entity with other s
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 
-from graphql_http import GraphQLClient
-from xrm.data import ROOT_BUSINESS_UNIT_ID, Entity, EntityReference
+from graphql_http import GraphQLClient, create_user
+from xrm.data import Entity, EntityReference
 from xrm.errors import InvalidOperationError, ValidationError
 from xrm_parent_child import ParentChildPlugin
 
-ROOT = EntityReference("businessunit", ROOT_BUSINESS_UNIT_ID)
 CREATE = """mutation($i: IncidentCreateInput!) { createIncident(input: $i) {
     incidentid title customer { ... on Account { name } } } }"""
 SET_STATUS = (
@@ -24,9 +22,7 @@ SET_STATUS = (
 def test_parent_and_child_cases_over_graphql(environment, database_url) -> None:
     env = environment("case")
     system = env.service()
-    values = {"domainname": f"csr-{uuid.uuid4().hex[:6]}", "fullname": "Ann", "businessunitid": ROOT}
-    ann = system.create(Entity("systemuser", values))
-    system.assign_role(EntityReference("systemuser", ann), "customer_service_representative")
+    ann = create_user(system, "Ann", "customer_service_representative")
     as_ann = env.service(ann)
     account = EntityReference("account", system.create(Entity("account", name="Contoso")))
     parent = as_ann.create(Entity("incident", title="Network outage", customerid=account))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from xrm.errors import MetadataIssue
 from xrm.metadata.autonumber import parse_format
@@ -64,14 +65,12 @@ def validate_layer(model: Model, definition: SolutionDefinition) -> list[Metadat
         issues += _check_field_profile(model, profile, definition.locate("field_security_profiles", profile.name))
     for action in definition.actions:
         issues += _check_action(model, action, definition.locate("actions", action.name))
-    for calendar in definition.calendars:
-        issues += check_calendar(model, calendar, definition.locate("calendars", calendar.name))
-    for sla in definition.slas:
-        issues += check_sla(model, sla, definition.locate("slas", sla.name))
-    for process in definition.processes:
-        issues += check_process(model, process, definition.locate("processes", process.name))
-    for workflow in definition.workflows:
-        issues += check_workflow(model, workflow, definition.locate("workflows", workflow.name))
+    named_checks: list[tuple[str, Callable[[Model, Any, Locator], list[MetadataIssue]]]] = [
+        ("calendars", check_calendar), ("slas", check_sla), ("processes", check_process), ("workflows", check_workflow),
+    ]  # fmt: skip
+    for kind, check in named_checks:
+        for component in getattr(definition, kind):
+            issues += check(model, component, definition.locate(kind, component.name))
     for step in definition.steps:
         locator = definition.locate("steps", step.name)
         if step.entity is not None:
